@@ -1,0 +1,596 @@
+package zendesk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Version is the version of this module, sent in the default User-Agent.
+const Version = "0.1.0"
+
+const (
+	defaultUserAgent = "sideconv-zendesk-go/" + Version
+	// DefaultMaxResponseBytes bounds how much of a successful response body
+	// the client reads; see WithMaxResponseBytes.
+	DefaultMaxResponseBytes = 64 << 20
+	// defaultTimeout bounds one attempt when the client builds its own
+	// http.Client, so an unattended service never hangs on a dead connection.
+	defaultTimeout = 60 * time.Second
+)
+
+// Client talks to the Zendesk API of one account. It is safe for concurrent
+// use by many goroutines; create one and share it.
+type Client struct {
+	// SideConversations reaches the side conversation endpoints.
+	SideConversations *SideConversationsService
+
+	apiRoot    *url.URL // https://{subdomain}.zendesk.com/api/v2/
+	apiRootStr string
+	creds      Credentials
+	http       *http.Client
+	userAgent  string
+	retry      RetryPolicy
+	logger     *slog.Logger
+	maxBody    int64
+}
+
+type service struct{ client *Client }
+
+// SideConversationsService reaches the side conversation endpoints of the
+// API. Get it from Client.SideConversations.
+type SideConversationsService service
+
+// clientConfig collects what the options set before NewClient builds the
+// client from it.
+type clientConfig struct {
+	baseURL    *url.URL
+	insecure   bool
+	httpClient *http.Client
+	userAgent  string
+	retry      RetryPolicy
+	noRetries  bool
+	logger     *slog.Logger
+	maxBody    int64
+}
+
+// Option configures a Client in NewClient. An option given a bad value makes
+// NewClient return an error.
+type Option func(*clientConfig) error
+
+// WithBaseURL replaces https://{subdomain}.zendesk.com, for example to reach
+// a proxy or the zendesktest server. The API paths are appended as
+// /api/v2/...; a rawURL already ending in /api/v2 is accepted as it is. Plain
+// http is accepted only for loopback hosts unless WithInsecureHTTP is given
+// too. The URL must not hold credentials, a query or a fragment.
+func WithBaseURL(rawURL string) Option {
+	return func(cfg *clientConfig) error {
+		u, err := url.Parse(rawURL)
+		if err != nil {
+			return fmt.Errorf("zendesk: WithBaseURL: %w", err)
+		}
+		switch {
+		case u.Scheme != "http" && u.Scheme != "https":
+			return fmt.Errorf("zendesk: WithBaseURL: %q: the scheme must be https (or http for loopback)", rawURL)
+		case u.Host == "":
+			return fmt.Errorf("zendesk: WithBaseURL: %q has no host", rawURL)
+		case u.User != nil:
+			return errors.New("zendesk: WithBaseURL: the URL must not carry credentials; pass them to NewClient")
+		case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+			return fmt.Errorf("zendesk: WithBaseURL: %q must not have a query or fragment", rawURL)
+		}
+		path := strings.TrimSuffix(u.Path, "/")
+		path = strings.TrimSuffix(path, "/api/v2")
+		u.Path = path + "/api/v2/"
+		u.RawPath = ""
+		cfg.baseURL = u
+		return nil
+	}
+}
+
+// WithInsecureHTTP allows a plain-http base URL on a host that is not
+// loopback. Credentials then cross the network unencrypted: use it only
+// inside a trusted network.
+func WithInsecureHTTP() Option {
+	return func(cfg *clientConfig) error {
+		cfg.insecure = true
+		return nil
+	}
+}
+
+// WithHTTPClient sets the HTTP client under the retry layer: its Transport,
+// Timeout, Jar and CheckRedirect are used. The client is never modified; the
+// Client works on a copy that also strips credentials from redirects that
+// leave the base URL's host.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(cfg *clientConfig) error {
+		if hc == nil {
+			return errors.New("zendesk: WithHTTPClient: the client is nil")
+		}
+		cfg.httpClient = hc
+		return nil
+	}
+}
+
+// WithUserAgent prepends ua to the default User-Agent
+// "sideconv-zendesk-go/<version>", so Zendesk can tell your integration apart.
+func WithUserAgent(ua string) Option {
+	return func(cfg *clientConfig) error {
+		if strings.ContainsAny(ua, "\r\n\x00") {
+			return errors.New("zendesk: WithUserAgent: the user agent must not contain line breaks")
+		}
+		cfg.userAgent = strings.TrimSpace(ua)
+		return nil
+	}
+}
+
+// WithRetryPolicy replaces the default retry policy. Zero fields take their
+// defaults; see RetryPolicy.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(cfg *clientConfig) error {
+		if err := p.validate(); err != nil {
+			return err
+		}
+		cfg.retry = p
+		cfg.noRetries = false
+		return nil
+	}
+}
+
+// WithoutRetries makes every request a single attempt.
+func WithoutRetries() Option {
+	return func(cfg *clientConfig) error {
+		cfg.noRetries = true
+		return nil
+	}
+}
+
+// WithLogger sends debug lines for each request and each retry (method, URL,
+// status, attempt, wait, request id) to l. Headers and bodies are never
+// logged, so no credential reaches the log. A nil logger logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(cfg *clientConfig) error {
+		cfg.logger = l
+		return nil
+	}
+}
+
+// WithMaxResponseBytes bounds how much of a successful response body is read
+// (default DefaultMaxResponseBytes). A longer body fails the call with an
+// error matching ErrInvalidResponse instead of being read into memory.
+func WithMaxResponseBytes(n int64) Option {
+	return func(cfg *clientConfig) error {
+		if n <= 0 {
+			return errors.New("zendesk: WithMaxResponseBytes: the limit must be positive")
+		}
+		cfg.maxBody = n
+		return nil
+	}
+}
+
+// NewClient returns a client for https://{subdomain}.zendesk.com. The
+// subdomain must match ^[a-z0-9][a-z0-9-]{0,62}$ (it may be empty when
+// WithBaseURL is given). It returns an error for a bad subdomain, missing
+// credentials or a bad option; nothing is sent.
+func NewClient(subdomain string, creds Credentials, opts ...Option) (*Client, error) {
+	if creds == nil {
+		return nil, errors.New("zendesk: NewClient: credentials are required (APIToken, BearerToken or OAuth)")
+	}
+	cfg := clientConfig{retry: DefaultRetryPolicy(), maxBody: DefaultMaxResponseBytes}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if subdomain != "" || cfg.baseURL == nil {
+		if err := checkSubdomain(subdomain); err != nil {
+			return nil, err
+		}
+	}
+	root := cfg.baseURL
+	if root == nil {
+		root = &url.URL{Scheme: "https", Host: subdomain + ".zendesk.com", Path: "/api/v2/"}
+	}
+	if root.Scheme == "http" && !cfg.insecure && !isLoopback(root.Hostname()) {
+		return nil, fmt.Errorf("zendesk: NewClient: refusing plain http to %s: use https, or WithInsecureHTTP inside a trusted network", root.Host)
+	}
+
+	c := &Client{
+		apiRoot:    root,
+		apiRootStr: root.String(),
+		creds:      creds,
+		userAgent:  defaultUserAgent,
+		retry:      cfg.retry.withDefaults(),
+		logger:     cfg.logger,
+		maxBody:    cfg.maxBody,
+	}
+	if cfg.noRetries {
+		c.retry.MaxRetries = 0
+	}
+	if cfg.userAgent != "" {
+		c.userAgent = cfg.userAgent + " " + defaultUserAgent
+	}
+	c.http = c.guardedHTTPClient(cfg.httpClient)
+	c.SideConversations = &SideConversationsService{client: c}
+	return c, nil
+}
+
+// BaseURL returns a copy of the API root the client sends requests to, such
+// as https://acme.zendesk.com/api/v2/.
+func (c *Client) BaseURL() *url.URL {
+	u := *c.apiRoot
+	return &u
+}
+
+func checkSubdomain(s string) error {
+	if s == "" || len(s) > 63 {
+		return fmt.Errorf("zendesk: NewClient: subdomain %q must be 1 to 63 characters of a-z, 0-9 and '-'", s)
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		ok := ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-' && i > 0
+		if !ok {
+			return fmt.Errorf("zendesk: NewClient: subdomain %q must match ^[a-z0-9][a-z0-9-]{0,62}$ (just the name: acme for acme.zendesk.com)", s)
+		}
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// guardedHTTPClient copies hc (or builds a default client) and wraps its
+// redirect policy so that a redirect away from the API's scheme and host
+// loses the Authorization header. Go's own rule keeps the header for
+// subdomains of the original host; ours keeps it only for the exact origin.
+func (c *Client) guardedHTTPClient(hc *http.Client) *http.Client {
+	var out http.Client
+	if hc != nil {
+		out = *hc
+	} else {
+		out.Timeout = defaultTimeout
+	}
+	userPolicy := out.CheckRedirect
+	out.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !c.sameOrigin(req.URL) {
+			req.Header.Del("Authorization")
+		}
+		if userPolicy != nil {
+			if err := userPolicy(req, via); err != nil {
+				return &redirectError{err: err}
+			}
+			return nil
+		}
+		if len(via) >= 10 {
+			return &redirectError{err: errors.New("stopped after 10 redirects")}
+		}
+		return nil
+	}
+	return &out
+}
+
+// sameOrigin reports whether u has the API root's scheme and host, the only
+// place credentials are sent.
+func (c *Client) sameOrigin(u *url.URL) bool {
+	return u.Scheme == c.apiRoot.Scheme && strings.EqualFold(u.Host, c.apiRoot.Host)
+}
+
+// Response wraps the HTTP response of a call with what Zendesk says about
+// it. Its body has already been read and closed.
+type Response struct {
+	*http.Response
+
+	// RequestID is the X-Zendesk-Request-Id header: quote it to Zendesk support.
+	RequestID string
+	// Rate is the rate-limit state Zendesk reported.
+	Rate RateLimit
+	// Attempts is 1 plus the number of retries made.
+	Attempts int
+	// NextPage and PreviousPage are the pagination links of a list, or "".
+	NextPage, PreviousPage string
+	// Count is the total number of records of a list, when Zendesk sends it.
+	Count int
+	// UnmatchedEvents are sideloaded events (include=events) whose side
+	// conversation is not in this response. Zendesk sideloads the events of
+	// the conversations it returns, so this is normally empty; ListIter
+	// carries such events forward and attaches them when their conversation
+	// appears on a later page.
+	UnmatchedEvents []Event
+}
+
+// RateLimit is the rate-limit state of the last response, read from the
+// X-Rate-Limit, X-Rate-Limit-Remaining and ratelimit-* headers. A field the
+// response did not carry is -1 (Limit, Remaining) or 0 (Reset).
+type RateLimit struct {
+	Limit     int
+	Remaining int
+	Reset     time.Duration
+}
+
+// paginated is implemented by list envelopes so that do can lift their
+// pagination fields into the Response.
+type paginated interface {
+	pagination() (next, previous string, count int)
+}
+
+// call describes one API request. Methods build it; do sends it.
+type call struct {
+	method string
+	// url is the absolute URL: the API root plus an escaped path and query,
+	// or a next_page link already checked to be on the API's origin.
+	url string
+	// body is sent as it is, with contentType; nil sends no body.
+	body        []byte
+	contentType string
+}
+
+func (c *Client) endpoint(path string, query url.Values) string {
+	u := c.apiRootStr + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	return u
+}
+
+func jsonCall(method, u string, body any) (*call, error) {
+	cl := &call{method: method, url: u}
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("zendesk: encoding the %s %s body: %w", method, u, err)
+		}
+		cl.body, cl.contentType = b, "application/json"
+	}
+	return cl, nil
+}
+
+// do sends cl through the retry layer and decodes a successful body into
+// out. It is the one path every API method takes.
+func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
+	if ctx == nil {
+		return nil, invalid("ctx", "is nil; pass context.Background() or a request context")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("zendesk: %s %s: not sent: %w", cl.method, cl.url, err)
+	}
+	var body any
+	if cl.body != nil {
+		body = cl.body
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, cl.method, cl.url, body)
+	if err != nil {
+		return nil, fmt.Errorf("zendesk: building %s %s: %w", cl.method, cl.url, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if cl.contentType != "" {
+		req.Header.Set("Content-Type", cl.contentType)
+	}
+	if err := c.authorize(req.Request); err != nil {
+		return nil, &requestError{method: cl.method, url: cl.url, phase: "not sent", err: err}
+	}
+
+	start := time.Now()
+	st := &attemptState{client: c, ctx: ctx, method: cl.method, url: cl.url}
+	rc := &retryablehttp.Client{
+		HTTPClient:   c.http,
+		RetryMax:     c.retry.MaxRetries,
+		RetryWaitMin: c.retry.MinWait,
+		RetryWaitMax: c.retry.MaxWait,
+		CheckRetry:   st.checkRetry,
+		Backoff:      st.backoff,
+		PrepareRetry: st.prepareRetry,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	resp, err := rc.Do(req)
+	if err != nil {
+		if resp != nil {
+			drainAndClose(resp.Body)
+		}
+		c.logDone(ctx, cl, nil, st.attempts, start, err)
+		return nil, st.transportError(err)
+	}
+	defer drainAndClose(resp.Body)
+
+	r := newResponse(resp, st.attempts)
+	c.logDone(ctx, cl, r, st.attempts, start, nil)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return r, newAPIError(cl, resp, r.RequestID)
+	}
+	if out == nil {
+		return r, nil
+	}
+	if err := c.decode(resp.Body, out); err != nil {
+		return r, &responseError{method: cl.method, url: cl.url, status: resp.StatusCode, requestID: r.RequestID, err: err}
+	}
+	if p, ok := out.(paginated); ok {
+		r.NextPage, r.PreviousPage, r.Count = p.pagination()
+	}
+	return r, nil
+}
+
+// authorize applies the credentials, but only to the API's own origin.
+func (c *Client) authorize(req *http.Request) error {
+	if !c.sameOrigin(req.URL) {
+		req.Header.Del("Authorization")
+		return nil
+	}
+	if err := c.creds.Authorize(req); err != nil {
+		return fmt.Errorf("applying credentials: %w", err)
+	}
+	return nil
+}
+
+func newResponse(resp *http.Response, attempts int) *Response {
+	h := resp.Header
+	r := &Response{
+		Response:  resp,
+		RequestID: h.Get("X-Zendesk-Request-Id"),
+		Attempts:  attempts,
+		Rate:      RateLimit{Limit: -1, Remaining: -1},
+	}
+	if v, ok := headerInt(h, "X-Rate-Limit", "Ratelimit-Limit"); ok {
+		r.Rate.Limit = v
+	}
+	if v, ok := headerInt(h, "X-Rate-Limit-Remaining", "Ratelimit-Remaining"); ok {
+		r.Rate.Remaining = v
+	}
+	if v, ok := headerInt(h, "Ratelimit-Reset"); ok && v > 0 {
+		r.Rate.Reset = time.Duration(v) * time.Second
+	}
+	return r
+}
+
+// headerInt returns the leading integer of the first of keys present in h.
+// Keys must be in canonical form.
+func headerInt(h http.Header, keys ...string) (int, bool) {
+	for _, k := range keys {
+		vs := h[k]
+		if len(vs) == 0 {
+			continue
+		}
+		v := strings.TrimSpace(vs[0])
+		end := 0
+		for end < len(v) && v[end] >= '0' && v[end] <= '9' {
+			end++
+		}
+		if n, err := strconv.Atoi(v[:end]); err == nil {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+func newAPIError(cl *call, resp *http.Response, requestID string) *APIError {
+	e := &APIError{
+		StatusCode: resp.StatusCode,
+		Method:     cl.method,
+		URL:        cl.url,
+		RequestID:  requestID,
+	}
+	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		e.RetryAfter, e.hasRetryAfter = d, true
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyReadLimit))
+	e.parseErrorBody(body)
+	return e
+}
+
+// decode reads one JSON value from body into out, through the size limit.
+func (c *Client) decode(body io.Reader, out any) error {
+	lb := &limitedBody{r: body, remaining: c.maxBody}
+	err := json.NewDecoder(lb).Decode(out)
+	switch {
+	case err == nil:
+		return nil
+	case lb.exceeded:
+		return fmt.Errorf("the body is larger than the client's %d-byte limit (see WithMaxResponseBytes); it was not read further", c.maxBody)
+	case errors.Is(err, io.EOF):
+		return errors.New("the body is empty")
+	default:
+		return fmt.Errorf("the body could not be decoded: %w", err)
+	}
+}
+
+// limitedBody reads at most remaining bytes and then fails, so an oversized
+// body ends the decoding instead of filling memory.
+type limitedBody struct {
+	r         io.Reader
+	remaining int64
+	exceeded  bool
+}
+
+var errBodyTooLarge = errors.New("response body too large")
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.remaining <= 0 {
+		// Only a body with more to give is too large.
+		var one [1]byte
+		if n, _ := l.r.Read(one[:]); n > 0 {
+			l.exceeded = true
+			return 0, errBodyTooLarge
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.remaining {
+		p = p[:l.remaining]
+	}
+	n, err := l.r.Read(p)
+	l.remaining -= int64(n)
+	return n, err
+}
+
+// responseError reports a successful status whose body could not be used.
+type responseError struct {
+	method, url string
+	status      int
+	requestID   string
+	err         error
+}
+
+func (e *responseError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "zendesk: %s %s: status %d, but %v", e.method, e.url, e.status, e.err)
+	if e.method == http.MethodPost {
+		b.WriteString(" (Zendesk accepted the request: it took effect)")
+	}
+	if e.requestID != "" {
+		fmt.Fprintf(&b, " [request id %s]", e.requestID)
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause, ErrInvalidResponse, and for a POST ErrMaybeSent:
+// the request took effect although its result cannot be returned.
+func (e *responseError) Unwrap() []error {
+	errs := []error{e.err, ErrInvalidResponse}
+	if e.method == http.MethodPost {
+		errs = append(errs, ErrMaybeSent)
+	}
+	return errs
+}
+
+// drainAndClose reads a little of what is left so the connection can be
+// reused, then closes the body.
+func drainAndClose(body io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, 4<<10))
+	_ = body.Close()
+}
+
+func (c *Client) logDone(ctx context.Context, cl *call, r *Response, attempts int, start time.Time, err error) {
+	if c.logger == nil || !c.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", cl.method),
+		slog.String("url", cl.url),
+		slog.Int("attempts", attempts),
+		slog.Duration("elapsed", time.Since(start)),
+	}
+	if r != nil {
+		attrs = append(attrs, slog.Int("status", r.StatusCode), slog.String("request_id", r.RequestID))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "zendesk request", attrs...)
+}

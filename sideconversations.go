@@ -1,0 +1,534 @@
+package zendesk
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/go-querystring/query"
+)
+
+// State is the state of a side conversation.
+type State string
+
+// The states a side conversation can be in.
+const (
+	StateOpen   State = "open"
+	StateClosed State = "closed"
+)
+
+func (s State) valid() bool { return s == StateOpen || s == StateClosed }
+
+// SideConversation is a thread attached to a ticket: an e-mail exchange, a
+// Slack or Microsoft Teams channel, or a child ticket.
+type SideConversation struct {
+	ID           string            `json:"id"`
+	TicketID     int64             `json:"ticket_id,omitempty"`
+	Subject      string            `json:"subject,omitempty"`
+	PreviewText  string            `json:"preview_text,omitempty"`
+	URL          string            `json:"url,omitempty"`
+	State        State             `json:"state,omitempty"`
+	Participants []Participant     `json:"participants,omitempty"`
+	ExternalIDs  map[string]string `json:"external_ids,omitempty"`
+
+	CreatedAt      time.Time `json:"created_at,omitzero"`
+	UpdatedAt      time.Time `json:"updated_at,omitzero"`
+	MessageAddedAt time.Time `json:"message_added_at,omitzero"`
+	StateUpdatedAt time.Time `json:"state_updated_at,omitzero"`
+
+	// Events holds the conversation's events, oldest first, when they were
+	// sideloaded (ListOptions.IncludeEvents, ShowOptions.IncludeEvents).
+	Events []Event `json:"-"`
+}
+
+// childTicketKey is the external id under which Zendesk records the child
+// ticket of a child-ticket side conversation.
+const childTicketKey = "targetTicketId"
+
+// ChildTicketID returns the id of the child ticket a child-ticket side
+// conversation created (external_ids.targetTicketId), and false when there
+// is none or it is not a number.
+func (sc SideConversation) ChildTicketID() (int64, bool) {
+	v, ok := sc.ExternalIDs[childTicketKey]
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, false
+	}
+	return id, true
+}
+
+// SideConversationResult is the answer to Create, Reply, Import and
+// ImportEvents: the conversation as it is now, the event the call made (when
+// Zendesk sends it), and what changed.
+type SideConversationResult struct {
+	Event            Event            `json:"event"`
+	SideConversation SideConversation `json:"side_conversation"`
+	Updates          Updates          `json:"updates"`
+}
+
+// ListOptions selects a page of a list. Zendesk pages by offset: Page
+// starts at 1 and PerPage is at most 100. Zendesk refuses offsets past
+// 10,000 records.
+type ListOptions struct {
+	Page    int `url:"page,omitempty"`
+	PerPage int `url:"per_page,omitempty"`
+	// IncludeEvents sideloads each conversation's events (include=events)
+	// into SideConversation.Events. ListEvents ignores it.
+	IncludeEvents bool `url:"-"`
+}
+
+// MaxPerPage is the largest page Zendesk serves.
+const MaxPerPage = 100
+
+// offsetLimit is the number of records past which Zendesk refuses offset
+// pagination.
+const offsetLimit = 10000
+
+// Validate reports a negative page, or a page size outside 0..100, or a page
+// that starts past Zendesk's 10,000-record offset limit.
+func (o *ListOptions) Validate() error {
+	if o == nil {
+		return nil
+	}
+	switch {
+	case o.Page < 0:
+		return invalid("page", "must not be negative")
+	case o.PerPage < 0 || o.PerPage > MaxPerPage:
+		return invalidf("per_page", "must be between 1 and %d, not %d", MaxPerPage, o.PerPage)
+	case o.Page > 1 && o.PerPage > 0 && (o.Page-1)*o.PerPage >= offsetLimit:
+		return invalidf("page", "page %d of %d starts past record %d: Zendesk refuses offset pagination beyond %d records",
+			o.Page, o.PerPage, offsetLimit, offsetLimit)
+	}
+	return nil
+}
+
+func (o *ListOptions) values() (url.Values, error) {
+	if o == nil {
+		return nil, nil
+	}
+	v, err := query.Values(o)
+	if err != nil {
+		return nil, err
+	}
+	if o.IncludeEvents {
+		v.Set("include", "events")
+	}
+	return v, nil
+}
+
+// ShowOptions selects what Show returns besides the conversation.
+type ShowOptions struct {
+	// IncludeEvents sideloads the conversation's events (include=events)
+	// into SideConversation.Events.
+	IncludeEvents bool
+}
+
+// CreateRequest is the body of Create.
+type CreateRequest struct {
+	// Message is the first message. Its To decides the side conversation's
+	// type: e-mail, Slack, child ticket or Microsoft Teams.
+	Message     Message           `json:"message"`
+	ExternalIDs map[string]string `json:"external_ids,omitempty"`
+	// IdempotencyKey, when set, makes Create safe to call again: the key
+	// is stored in the conversation's external_ids, and after a failure that
+	// may have reached Zendesk the client looks for it before sending again.
+	// At most one conversation is created per key.
+	IdempotencyKey string `json:"-"`
+}
+
+// Validate checks the request before anything is sent: a body, at least one
+// recipient, complete participants of one type, non-empty external id keys.
+func (r CreateRequest) Validate() error {
+	if err := r.Message.validate("message", true); err != nil {
+		return err
+	}
+	if err := validateExternalIDs("external_ids", r.ExternalIDs); err != nil {
+		return err
+	}
+	return validateIdempotencyKey(r.IdempotencyKey, r.ExternalIDs, "external_ids")
+}
+
+// ReplyRequest is the body of Reply.
+type ReplyRequest struct {
+	Message Message `json:"message"`
+	// IdempotencyKey, when set, is stored in the message's external_ids, and
+	// after a failure that may have reached Zendesk the client looks for it
+	// among the conversation's events before sending again. At most one
+	// reply is sent per key.
+	IdempotencyKey string `json:"-"`
+}
+
+// Validate checks the request before anything is sent: a body and at least
+// one recipient (Zendesk answers "to is required" otherwise), all of one
+// type.
+func (r ReplyRequest) Validate() error {
+	if err := r.Message.validate("message", true); err != nil {
+		return err
+	}
+	return validateIdempotencyKey(r.IdempotencyKey, r.Message.ExternalIDs, "message.external_ids")
+}
+
+// UpdateRequest is the body of Update: the new state, the new subject, or
+// both. Empty fields are left as they are.
+type UpdateRequest struct {
+	State   State  `json:"state,omitempty"`
+	Subject string `json:"subject,omitempty"`
+}
+
+// Validate checks that the request changes something and that State, when
+// set, is "open" or "closed".
+func (r UpdateRequest) Validate() error {
+	if r.State == "" && strings.TrimSpace(r.Subject) == "" {
+		return invalid("side_conversation", "changes nothing: set State or Subject")
+	}
+	if r.State != "" && !r.State.valid() {
+		return invalidf("side_conversation.state", "must be %q or %q, not %q", StateOpen, StateClosed, r.State)
+	}
+	return nil
+}
+
+// ImportRequest is the body of Import: a side conversation that happened
+// elsewhere, with its messages.
+type ImportRequest struct {
+	SideConversation ImportedSideConversation `json:"side_conversation"`
+	Events           []ImportEvent            `json:"events"`
+}
+
+// ImportedSideConversation describes the imported conversation.
+type ImportedSideConversation struct {
+	Subject     string            `json:"subject,omitempty"`
+	State       State             `json:"state,omitempty"`
+	ExternalIDs map[string]string `json:"external_ids,omitempty"`
+}
+
+// ImportEvent is one historical message and when it was sent.
+type ImportEvent struct {
+	CreatedAt time.Time `json:"created_at"`
+	Message   Message   `json:"message"`
+}
+
+// zendeskTimeLayout is how Zendesk writes times it is sent: UTC, milliseconds.
+const zendeskTimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// MarshalJSON writes CreatedAt the way Zendesk's own examples do: UTC with
+// milliseconds.
+func (e ImportEvent) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		CreatedAt string  `json:"created_at"`
+		Message   Message `json:"message"`
+	}{e.CreatedAt.UTC().Format(zendeskTimeLayout), e.Message})
+}
+
+// Validate checks the conversation's state and every event.
+func (r ImportRequest) Validate() error {
+	sc := r.SideConversation
+	if sc.State != "" && !sc.State.valid() {
+		return invalidf("side_conversation.state", "must be %q or %q, not %q", StateOpen, StateClosed, sc.State)
+	}
+	if err := validateExternalIDs("side_conversation.external_ids", sc.ExternalIDs); err != nil {
+		return err
+	}
+	return validateImportEvents("events", r.Events)
+}
+
+func validateImportEvents(field string, events []ImportEvent) error {
+	if len(events) == 0 {
+		return invalid(field, "needs at least one event")
+	}
+	for i, ev := range events {
+		name := field + "[" + strconv.Itoa(i) + "]"
+		if ev.CreatedAt.IsZero() {
+			return invalid(name+".created_at", "is required")
+		}
+		if err := ev.Message.validate(name+".message", false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idempotencyKeyField is the external id under which an IdempotencyKey is
+// stored.
+const idempotencyKeyField = "sideconv_idempotency_key"
+
+func validateIdempotencyKey(key string, ids map[string]string, field string) error {
+	if key == "" {
+		return nil
+	}
+	if len(key) > 255 || strings.IndexFunc(key, unicode.IsControl) >= 0 || strings.TrimSpace(key) != key {
+		return invalid("IdempotencyKey", "must be at most 255 characters without control characters or surrounding spaces")
+	}
+	if v, ok := ids[idempotencyKeyField]; ok && v != key {
+		return invalidf(field+"."+idempotencyKeyField, "holds %q, which differs from IdempotencyKey", v)
+	}
+	return nil
+}
+
+// Envelopes, as Zendesk wraps its answers.
+
+type sideConversationRoot struct {
+	SideConversation SideConversation `json:"side_conversation"`
+	Events           []Event          `json:"events,omitempty"`
+}
+
+type sideConversationsRoot struct {
+	SideConversations []SideConversation `json:"side_conversations"`
+	Events            []Event            `json:"events,omitempty"`
+	NextPage          *string            `json:"next_page"`
+	PreviousPage      *string            `json:"previous_page"`
+	Count             int                `json:"count"`
+}
+
+func (r *sideConversationsRoot) pagination() (string, string, int) {
+	return deref(r.NextPage), deref(r.PreviousPage), r.Count
+}
+
+type updateRoot struct {
+	SideConversation UpdateRequest `json:"side_conversation"`
+}
+
+type importEventsRoot struct {
+	Events []ImportEvent `json:"events"`
+}
+
+// Paths.
+
+func checkTicketID(ticketID int64) error {
+	if ticketID <= 0 {
+		return invalidf("ticketID", "must be a positive ticket id, not %d", ticketID)
+	}
+	return nil
+}
+
+// checkConversationID refuses ids that could not be a side conversation id
+// or could move the request path: empty, dot segments, white space and
+// control characters. Everything else is path-escaped.
+func checkConversationID(id string) error {
+	switch {
+	case id == "":
+		return invalid("id", "is empty")
+	case id == "." || id == "..":
+		return invalidf("id", "%q is not a side conversation id", id)
+	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) >= 0:
+		return invalidf("id", "%q contains white space or control characters", id)
+	}
+	return nil
+}
+
+func conversationsPath(ticketID int64) string {
+	return "tickets/" + strconv.FormatInt(ticketID, 10) + "/side_conversations"
+}
+
+func conversationPath(ticketID int64, id string) string {
+	return conversationsPath(ticketID) + "/" + url.PathEscape(id)
+}
+
+// checkPath validates the ids every per-conversation method takes.
+func checkPath(ticketID int64, id string) error {
+	if err := checkTicketID(ticketID); err != nil {
+		return err
+	}
+	return checkConversationID(id)
+}
+
+// Methods.
+
+// List returns one page of the side conversations of a ticket. Follow
+// Response.NextPage, or use ListIter to walk every page. With
+// opts.IncludeEvents each conversation carries its events.
+func (s *SideConversationsService) List(ctx context.Context, ticketID int64, opts *ListOptions) ([]SideConversation, *Response, error) {
+	if err := checkTicketID(ticketID); err != nil {
+		return nil, nil, err
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, nil, err
+	}
+	q, err := opts.values()
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.listPage(ctx, &call{method: http.MethodGet, url: s.client.endpoint(conversationsPath(ticketID), q)})
+}
+
+func (s *SideConversationsService) listPage(ctx context.Context, cl *call) ([]SideConversation, *Response, error) {
+	var root sideConversationsRoot
+	resp, err := s.client.do(ctx, cl, &root)
+	if err != nil {
+		return nil, resp, offsetLimitError(cl, err)
+	}
+	resp.UnmatchedEvents = attachEvents(root.SideConversations, root.Events)
+	return root.SideConversations, resp, nil
+}
+
+// Show returns one side conversation. With opts.IncludeEvents it carries
+// its events.
+func (s *SideConversationsService) Show(ctx context.Context, ticketID int64, id string, opts *ShowOptions) (*SideConversation, *Response, error) {
+	if err := checkPath(ticketID, id); err != nil {
+		return nil, nil, err
+	}
+	var q url.Values
+	if opts != nil && opts.IncludeEvents {
+		q = url.Values{"include": {"events"}}
+	}
+	var root sideConversationRoot
+	resp, err := s.client.do(ctx, &call{method: http.MethodGet, url: s.client.endpoint(conversationPath(ticketID, id), q)}, &root)
+	if err != nil {
+		return nil, resp, err
+	}
+	one := []SideConversation{root.SideConversation}
+	resp.UnmatchedEvents = attachEvents(one, root.Events)
+	return &one[0], resp, nil
+}
+
+// Create starts a side conversation on a ticket with its first message and
+// returns the conversation and its create event. The request is validated
+// first; nothing is sent if it is invalid.
+//
+// A failure after the request may have reached Zendesk is never retried
+// blindly: without an IdempotencyKey it matches ErrMaybeSent; with one, the
+// client looks for the key and returns the conversation Zendesk made.
+func (s *SideConversationsService) Create(ctx context.Context, ticketID int64, req CreateRequest) (*SideConversationResult, *Response, error) {
+	if err := checkTicketID(ticketID); err != nil {
+		return nil, nil, err
+	}
+	if err := req.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if req.IdempotencyKey != "" {
+		req.ExternalIDs = withKey(req.ExternalIDs, req.IdempotencyKey)
+	}
+	cl, err := jsonCall(http.MethodPost, s.client.endpoint(conversationsPath(ticketID), nil), req)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.send(ctx, cl)
+}
+
+// Reply adds a message to a side conversation. Zendesk requires recipients
+// on a reply. Retries follow the same rules as Create.
+func (s *SideConversationsService) Reply(ctx context.Context, ticketID int64, id string, req ReplyRequest) (*SideConversationResult, *Response, error) {
+	if err := checkPath(ticketID, id); err != nil {
+		return nil, nil, err
+	}
+	if err := req.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if req.IdempotencyKey != "" {
+		req.Message.ExternalIDs = withKey(req.Message.ExternalIDs, req.IdempotencyKey)
+	}
+	cl, err := jsonCall(http.MethodPost, s.client.endpoint(conversationPath(ticketID, id)+"/reply", nil), req)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.send(ctx, cl)
+}
+
+// Update changes the state or subject of a side conversation, for example
+// to close it.
+func (s *SideConversationsService) Update(ctx context.Context, ticketID int64, id string, req UpdateRequest) (*SideConversation, *Response, error) {
+	if err := checkPath(ticketID, id); err != nil {
+		return nil, nil, err
+	}
+	if err := req.Validate(); err != nil {
+		return nil, nil, err
+	}
+	cl, err := jsonCall(http.MethodPut, s.client.endpoint(conversationPath(ticketID, id), nil), updateRoot{SideConversation: req})
+	if err != nil {
+		return nil, nil, err
+	}
+	var root sideConversationRoot
+	resp, err := s.client.do(ctx, cl, &root)
+	if err != nil {
+		return nil, resp, err
+	}
+	return &root.SideConversation, resp, nil
+}
+
+// Import records a side conversation that happened elsewhere, keeping the
+// given times. Nothing is delivered to the participants.
+func (s *SideConversationsService) Import(ctx context.Context, ticketID int64, req ImportRequest) (*SideConversationResult, *Response, error) {
+	if err := checkTicketID(ticketID); err != nil {
+		return nil, nil, err
+	}
+	if err := req.Validate(); err != nil {
+		return nil, nil, err
+	}
+	cl, err := jsonCall(http.MethodPost, s.client.endpoint(conversationsPath(ticketID)+"/import", nil), req)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.send(ctx, cl)
+}
+
+// ImportEvents adds historical messages to an existing side conversation.
+func (s *SideConversationsService) ImportEvents(ctx context.Context, ticketID int64, id string, events []ImportEvent) (*SideConversationResult, *Response, error) {
+	if err := checkPath(ticketID, id); err != nil {
+		return nil, nil, err
+	}
+	if err := validateImportEvents("events", events); err != nil {
+		return nil, nil, err
+	}
+	cl, err := jsonCall(http.MethodPost, s.client.endpoint(conversationPath(ticketID, id)+"/events/import", nil), importEventsRoot{Events: events})
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.send(ctx, cl)
+}
+
+// send posts a message-carrying request and decodes the result envelope.
+func (s *SideConversationsService) send(ctx context.Context, cl *call) (*SideConversationResult, *Response, error) {
+	var out SideConversationResult
+	resp, err := s.client.do(ctx, cl, &out)
+	if err != nil {
+		return nil, resp, err
+	}
+	return &out, resp, nil
+}
+
+func withKey(ids map[string]string, key string) map[string]string {
+	out := make(map[string]string, len(ids)+1)
+	for k, v := range ids {
+		out[k] = v
+	}
+	out[idempotencyKeyField] = key
+	return out
+}
+
+// attachEvents distributes sideloaded events over the conversations they
+// belong to, oldest first, and returns those whose conversation is not in
+// convs.
+func attachEvents(convs []SideConversation, events []Event) []Event {
+	if len(events) == 0 {
+		return nil
+	}
+	index := make(map[string]int, len(convs))
+	for i := range convs {
+		index[convs[i].ID] = i
+	}
+	var unmatched []Event
+	for _, ev := range events {
+		i, ok := index[ev.SideConversationID]
+		if !ok {
+			unmatched = append(unmatched, ev)
+			continue
+		}
+		convs[i].Events = append(convs[i].Events, ev)
+	}
+	for i := range convs {
+		sortEvents(convs[i].Events)
+	}
+	return unmatched
+}
+
+func sortEvents(events []Event) {
+	slices.SortStableFunc(events, func(a, b Event) int { return a.CreatedAt.Compare(b.CreatedAt) })
+}
