@@ -44,6 +44,7 @@ type Client struct {
 	retry      RetryPolicy
 	logger     *slog.Logger
 	maxBody    int64
+	maxUpload  int64
 }
 
 type service struct{ client *Client }
@@ -217,6 +218,7 @@ func NewClient(subdomain string, creds Credentials, opts ...Option) (*Client, er
 		retry:      cfg.retry.withDefaults(),
 		logger:     cfg.logger,
 		maxBody:    cfg.maxBody,
+		maxUpload:  MaxAttachmentBytes,
 	}
 	if cfg.noRetries {
 		c.retry.MaxRetries = 0

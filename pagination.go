@@ -1,10 +1,14 @@
 package zendesk
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"iter"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // offsetLimitError explains a 400 answer to a page that starts past
@@ -46,3 +50,111 @@ func (e *OffsetLimitError) Error() string {
 
 // Unwrap returns the *APIError.
 func (e *OffsetLimitError) Unwrap() error { return e.APIError }
+
+// ListIter returns an iterator over every side conversation of a ticket. It
+// fetches lazily: nothing is requested before the first iteration, and no
+// further page after the loop breaks. It follows next_page exactly as
+// Zendesk gives it, until it is null. An error (invalid options, an API
+// error, a next_page on another host) is yielded once, and the iteration
+// ends.
+//
+// With opts.IncludeEvents each conversation carries its events. A
+// sideloaded event whose conversation is not on its page is kept and
+// attached when the conversation shows up on a later page.
+func (s *SideConversationsService) ListIter(ctx context.Context, ticketID int64, opts *ListOptions) iter.Seq2[SideConversation, error] {
+	return func(yield func(SideConversation, error) bool) {
+		if err := checkTicketID(ticketID); err != nil {
+			yield(SideConversation{}, err)
+			return
+		}
+		if err := opts.Validate(); err != nil {
+			yield(SideConversation{}, err)
+			return
+		}
+		q, err := opts.values()
+		if err != nil {
+			yield(SideConversation{}, err)
+			return
+		}
+		var pending []Event
+		fetch := func(ctx context.Context, cl *call) ([]SideConversation, *Response, error) {
+			convs, resp, err := s.listPage(ctx, cl)
+			if err != nil {
+				return nil, resp, err
+			}
+			if len(pending) > 0 {
+				pending = attachEvents(convs, pending)
+			}
+			pending = append(pending, resp.UnmatchedEvents...)
+			return convs, resp, nil
+		}
+		first := &call{method: http.MethodGet, url: s.client.endpoint(conversationsPath(ticketID), q)}
+		walkPages(ctx, s.client, first, fetch, yield)
+	}
+}
+
+// walkPages yields the items of the page cl asks for and of every page
+// after it, until next_page is empty, the consumer stops, or an error.
+func walkPages[T any](ctx context.Context, c *Client, cl *call, fetch func(context.Context, *call) ([]T, *Response, error), yield func(T, error) bool) {
+	visited := map[string]bool{cl.url: true}
+	for {
+		items, resp, err := fetch(ctx, cl)
+		if err != nil {
+			var zero T
+			yield(zero, err)
+			return
+		}
+		for _, item := range items {
+			if !yield(item, nil) {
+				return
+			}
+		}
+		if resp.NextPage == "" {
+			return
+		}
+		next, err := c.followable(resp.NextPage, cl.url)
+		if err == nil && visited[next] {
+			err = fmt.Errorf("%w: next_page %s was already visited; stopping instead of looping", ErrInvalidResponse, next)
+		}
+		if err != nil {
+			var zero T
+			yield(zero, err)
+			return
+		}
+		visited[next] = true
+		cl = &call{method: http.MethodGet, url: next}
+	}
+}
+
+// followable checks a pagination link before it is requested with the
+// client's credentials: it must lead to the API root of the client's own
+// scheme and host. A relative link is resolved against the API root.
+func (c *Client) followable(link, from string) (string, error) {
+	u, err := url.Parse(link)
+	if err != nil {
+		return "", fmt.Errorf("%w: the next_page %q of %s is not a URL: %v", ErrInvalidResponse, link, from, err)
+	}
+	if !u.IsAbs() {
+		u = c.apiRoot.ResolveReference(u)
+	}
+	if u.User != nil || !c.sameOrigin(u) || !strings.HasPrefix(u.EscapedPath(), c.apiRoot.EscapedPath()) {
+		return "", &ForeignPageError{Link: u.Redacted(), APIRoot: c.apiRootStr}
+	}
+	return u.String(), nil
+}
+
+// ForeignPageError is yielded when a response's next_page leads away from
+// the client's API root (another scheme, host or path). The link is not
+// followed, so the client's credentials never leave for another host.
+type ForeignPageError struct {
+	Link    string
+	APIRoot string
+}
+
+func (e *ForeignPageError) Error() string {
+	return "zendesk: refusing to follow next_page " + e.Link + ": it is not under " + e.APIRoot +
+		", and the client sends its credentials only there"
+}
+
+// Unwrap returns ErrInvalidResponse.
+func (e *ForeignPageError) Unwrap() error { return ErrInvalidResponse }

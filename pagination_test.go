@@ -1,0 +1,290 @@
+package zendesk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// pagedServer serves a ticket's conversations c-1..c-total in pages of
+// perPage, with next_page links as Zendesk writes them, and counts requests.
+type pagedServer struct {
+	mu       sync.Mutex
+	total    int
+	perPage  int
+	pages    []int
+	nextLink func(page int) string // overrides the link to page
+	failPage int
+}
+
+func (p *pagedServer) respond(req *http.Request) (*http.Response, error) {
+	page, _ := strconv.Atoi(req.URL.Query().Get("page"))
+	if page == 0 {
+		page = 1
+	}
+	p.mu.Lock()
+	p.pages = append(p.pages, page)
+	p.mu.Unlock()
+	if page == p.failPage {
+		return reply(500, `{"error":"InternalError","description":"boom"}`)(req)
+	}
+	var items []string
+	for i := (page-1)*p.perPage + 1; i <= min(page*p.perPage, p.total); i++ {
+		items = append(items, fmt.Sprintf(`{"id":"c-%d","subject":"s%d","state":"open"}`, i, i))
+	}
+	next := "null"
+	if page*p.perPage < p.total {
+		link := fmt.Sprintf("%stickets/42/side_conversations?page=%d&per_page=%d", testRoot, page+1, p.perPage)
+		if p.nextLink != nil {
+			link = p.nextLink(page + 1)
+		}
+		next = strconv.Quote(link)
+	}
+	body := fmt.Sprintf(`{"side_conversations":[%s],"next_page":%s,"previous_page":null,"count":%d}`, strings.Join(items, ","), next, p.total)
+	return reply(200, body)(req)
+}
+
+func (p *pagedServer) requested() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]int(nil), p.pages...)
+}
+
+func newPaged(t *testing.T, total, perPage int) (*Client, *pagedServer, *httpmock.MockTransport) {
+	t.Helper()
+	c, mt, _ := newMockClient(t)
+	p := &pagedServer{total: total, perPage: perPage}
+	mt.RegisterResponder(http.MethodGet, testRoot+"tickets/42/side_conversations", p.respond)
+	return c, p, mt
+}
+
+func collect(t *testing.T, seq func(func(SideConversation, error) bool)) ([]string, []error) {
+	t.Helper()
+	var ids []string
+	var errs []error
+	for sc, err := range seq {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ids = append(ids, sc.ID)
+	}
+	return ids, errs
+}
+
+func ids(from, to int) []string {
+	var out []string
+	for i := from; i <= to; i++ {
+		out = append(out, fmt.Sprintf("c-%d", i))
+	}
+	return out
+}
+
+func TestListIterOnePage(t *testing.T) {
+	t.Parallel()
+	c, p, _ := newPaged(t, 3, 10)
+	got, errs := collect(t, c.SideConversations.ListIter(context.Background(), 42, &ListOptions{PerPage: 10}))
+	assert.Empty(t, errs)
+	assert.Equal(t, ids(1, 3), got)
+	assert.Equal(t, []int{1}, p.requested())
+}
+
+func TestListIterThreePages(t *testing.T) {
+	t.Parallel()
+	c, p, mt := newPaged(t, 7, 3)
+	got, errs := collect(t, c.SideConversations.ListIter(context.Background(), 42, &ListOptions{PerPage: 3}))
+	assert.Empty(t, errs)
+	assert.Equal(t, ids(1, 7), got)
+	assert.Equal(t, []int{1, 2, 3}, p.requested())
+	assert.Equal(t, 3, mt.GetTotalCallCount())
+}
+
+func TestListIterEmptyFirstPage(t *testing.T) {
+	t.Parallel()
+	c, p, _ := newPaged(t, 0, 3)
+	got, errs := collect(t, c.SideConversations.ListIter(context.Background(), 42, nil))
+	assert.Empty(t, errs)
+	assert.Empty(t, got)
+	assert.Equal(t, []int{1}, p.requested())
+}
+
+func TestListIterIsLazyAndStopsOnBreak(t *testing.T) {
+	t.Parallel()
+	c, p, mt := newPaged(t, 9, 3)
+	seq := c.SideConversations.ListIter(context.Background(), 42, &ListOptions{PerPage: 3})
+	assert.Zero(t, mt.GetTotalCallCount(), "nothing is requested before the first iteration")
+	var got []string
+	for sc, err := range seq {
+		require.NoError(t, err)
+		got = append(got, sc.ID)
+		if sc.ID == "c-4" {
+			break
+		}
+	}
+	assert.Equal(t, ids(1, 4), got)
+	assert.Equal(t, []int{1, 2}, p.requested(), "no page after the break")
+}
+
+func TestListIterErrorOnPageTwo(t *testing.T) {
+	t.Parallel()
+	c, p, _ := newPaged(t, 9, 3)
+	p.failPage = 2
+	var got []string
+	var errs []error
+	iterations := 0
+	for sc, err := range c.SideConversations.ListIter(context.Background(), 42, &ListOptions{PerPage: 3}) {
+		iterations++
+		if err != nil {
+			errs = append(errs, err)
+			continue // the iterator must end by itself
+		}
+		got = append(got, sc.ID)
+	}
+	assert.Equal(t, ids(1, 3), got)
+	require.Len(t, errs, 1, "the error is yielded once")
+	assert.ErrorIs(t, errs[0], ErrServer)
+	assert.Equal(t, 4, iterations)
+	assert.Equal(t, []int{1, 2, 2, 2, 2}, p.requested(), "a GET 500 is retried, then the iteration ends")
+}
+
+func TestListIterRefusesForeignNextPage(t *testing.T) {
+	t.Parallel()
+	for _, link := range []string{
+		"https://evil.example.com/api/v2/tickets/42/side_conversations?page=2",
+		"http://acme.zendesk.com/api/v2/tickets/42/side_conversations?page=2",
+		"https://acme.zendesk.com.evil.example.com/api/v2/tickets/42/side_conversations?page=2",
+		"https://user:pw@acme.zendesk.com/api/v2/tickets/42/side_conversations?page=2",
+		"https://acme.zendesk.com/other/api/v2/tickets/42/side_conversations?page=2",
+		"//evil.example.com/api/v2/x",
+	} {
+		c, p, mt := newPaged(t, 6, 3)
+		p.nextLink = func(int) string { return link }
+		var foreign []string
+		mt.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
+			foreign = append(foreign, req.URL.String())
+			return reply(200, `{"side_conversations":[]}`)(req)
+		})
+		got, errs := collect(t, c.SideConversations.ListIter(context.Background(), 42, &ListOptions{PerPage: 3}))
+		assert.Equal(t, ids(1, 3), got, link)
+		require.Len(t, errs, 1, link)
+		var fe *ForeignPageError
+		require.ErrorAs(t, errs[0], &fe, link)
+		assert.Contains(t, errs[0].Error(), "refusing to follow next_page")
+		assert.NotContains(t, errs[0].Error(), "pw@", "credentials in a link are not echoed")
+		assert.Empty(t, foreign, "nothing was requested from another host: %s", link)
+		assert.Equal(t, []int{1}, p.requested())
+	}
+}
+
+func TestListIterRelativeNextPage(t *testing.T) {
+	t.Parallel()
+	c, p, _ := newPaged(t, 5, 3)
+	p.nextLink = func(page int) string {
+		return fmt.Sprintf("/api/v2/tickets/42/side_conversations?page=%d&per_page=3", page)
+	}
+	got, errs := collect(t, c.SideConversations.ListIter(context.Background(), 42, nil))
+	assert.Empty(t, errs)
+	assert.Equal(t, ids(1, 5), got)
+}
+
+func TestListIterStopsOnRepeatedNextPage(t *testing.T) {
+	t.Parallel()
+	c, p, _ := newPaged(t, 9, 3)
+	p.nextLink = func(int) string { return testRoot + "tickets/42/side_conversations?page=2&per_page=3" }
+	got, errs := collect(t, c.SideConversations.ListIter(context.Background(), 42, &ListOptions{PerPage: 3}))
+	assert.Equal(t, ids(1, 6), got)
+	require.Len(t, errs, 1)
+	assert.ErrorIs(t, errs[0], ErrInvalidResponse)
+	assert.Contains(t, errs[0].Error(), "already visited")
+}
+
+func TestListIterValidationYieldedWithoutRequest(t *testing.T) {
+	t.Parallel()
+	c, _, mt := newPaged(t, 3, 3)
+	for _, opts := range []*ListOptions{{PerPage: 101}, {Page: -1}} {
+		got, errs := collect(t, c.SideConversations.ListIter(context.Background(), 42, opts))
+		assert.Empty(t, got)
+		require.Len(t, errs, 1)
+		assert.ErrorIs(t, errs[0], ErrInvalidRequest)
+	}
+	_, errs := collect(t, c.SideConversations.ListIter(context.Background(), 0, nil))
+	require.Len(t, errs, 1)
+	assert.ErrorIs(t, errs[0], ErrInvalidRequest)
+	noCalls(t, mt)
+}
+
+// Zendesk answers 400 past the 10,000th record; the error explains why.
+func TestOffsetLimitErrorExplains(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newMockClient(t)
+	rec := register(mt, http.MethodGet, testRoot+"tickets/42/side_conversations",
+		reply(400, `{"error":"InvalidPaginationParameter","description":"Invalid page"}`))
+	// page 101 of 100 is refused client-side; without per_page the client
+	// cannot know the page size, so the request is sent.
+	_, _, err := c.SideConversations.List(context.Background(), 42, &ListOptions{Page: 101})
+	require.Error(t, err)
+	var ole *OffsetLimitError
+	require.ErrorAs(t, err, &ole)
+	assert.Equal(t, 101, ole.Page)
+	assert.ErrorIs(t, err, ErrBadRequest)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "InvalidPaginationParameter", apiErr.Code)
+	assert.Contains(t, err.Error(), "10,000 records")
+	assert.Len(t, rec.calls(), 1)
+
+	// A 400 on an early page is not dressed up.
+	_, _, err = c.SideConversations.List(context.Background(), 42, &ListOptions{Page: 2})
+	assert.False(t, errors.As(err, &ole))
+}
+
+func TestListIterCarriesUnmatchedEventsForward(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newMockClient(t)
+	register(mt, http.MethodGet, testRoot+"tickets/42/side_conversations",
+		reply(200, `{"side_conversations":[{"id":"a"}],"events":[
+			{"id":"ea","side_conversation_id":"a","type":"create","created_at":"2024-01-01T00:00:00Z"},
+			{"id":"eb1","side_conversation_id":"b","type":"reply","created_at":"2024-01-01T00:00:05Z"}],
+			"next_page":"`+testRoot+`tickets/42/side_conversations?include=events&page=2"}`))
+	register(mt, http.MethodGet, testRoot+"tickets/42/side_conversations?include=events&page=2",
+		reply(200, `{"side_conversations":[{"id":"b"}],"events":[
+			{"id":"eb0","side_conversation_id":"b","type":"create","created_at":"2024-01-01T00:00:01Z"}],"next_page":null}`))
+	got := map[string][]string{}
+	for sc, err := range c.SideConversations.ListIter(context.Background(), 42, &ListOptions{IncludeEvents: true}) {
+		require.NoError(t, err)
+		got[sc.ID] = eventIDs(sc.Events)
+	}
+	assert.Equal(t, map[string][]string{"a": {"ea"}, "b": {"eb0", "eb1"}}, got)
+}
+
+func TestListEventsIterPages(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newMockClient(t)
+	base := testRoot + "tickets/42/side_conversations/" + convID + "/events"
+	register(mt, http.MethodGet, base+"?per_page=2",
+		reply(200, `{"events":[{"id":"e1","type":"create"},{"id":"e2","type":"reply"}],"next_page":"`+base+`?page=2&per_page=2","count":3}`))
+	register(mt, http.MethodGet, base+"?page=2&per_page=2",
+		reply(200, `{"events":[{"id":"e3","type":"update","updates":{"state":"closed"}}],"next_page":null,"count":3}`))
+	var got []Event
+	for ev, err := range c.SideConversations.ListEventsIter(context.Background(), 42, convID, &ListOptions{PerPage: 2}) {
+		require.NoError(t, err)
+		got = append(got, ev)
+	}
+	assert.Equal(t, []string{"e1", "e2", "e3"}, eventIDs(got))
+	assert.Equal(t, StateClosed, got[2].Updates.State)
+	assert.Equal(t, 2, mt.GetTotalCallCount())
+
+	for _, err := range c.SideConversations.ListEventsIter(context.Background(), 42, "..", nil) {
+		assert.ErrorIs(t, err, ErrInvalidRequest)
+	}
+	assert.Equal(t, 2, mt.GetTotalCallCount())
+}
