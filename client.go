@@ -311,6 +311,10 @@ type Response struct {
 	NextPage, PreviousPage string
 	// Count is the total number of records of a list, when Zendesk sends it.
 	Count int
+	// FoundByIdempotencyKey is set on the answer of a Create or Reply with
+	// an IdempotencyKey when the result was found, not made by this call:
+	// an earlier call, or an attempt whose answer was lost, had made it.
+	FoundByIdempotencyKey bool
 	// UnmatchedEvents are sideloaded events (include=events) whose side
 	// conversation is not in this response. Zendesk sideloads the events of
 	// the conversations it returns, so this is normally empty; ListIter

@@ -94,32 +94,43 @@ func (s *SideConversationsService) ListIter(ctx context.Context, ticketID int64,
 }
 
 // walkPages yields the items of the page cl asks for and of every page
-// after it, until next_page is empty, the consumer stops, or an error.
+// after it, until next_page is empty, the consumer stops, or an error, which
+// is yielded once.
 func walkPages[T any](ctx context.Context, c *Client, cl *call, fetch func(context.Context, *call) ([]T, *Response, error), yield func(T, error) bool) {
+	err := eachPage(ctx, c, cl, fetch, func(items []T, _ *Response) bool {
+		for _, item := range items {
+			if !yield(item, nil) {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		var zero T
+		yield(zero, err)
+	}
+}
+
+// eachPage fetches the page cl asks for and every page after it, handing
+// each to visit until visit returns false or next_page is empty. Links are
+// checked with followable, and a link seen before ends the walk with an
+// error instead of a loop.
+func eachPage[T any](ctx context.Context, c *Client, cl *call, fetch func(context.Context, *call) ([]T, *Response, error), visit func([]T, *Response) bool) error {
 	visited := map[string]bool{cl.url: true}
 	for {
 		items, resp, err := fetch(ctx, cl)
 		if err != nil {
-			var zero T
-			yield(zero, err)
-			return
+			return err
 		}
-		for _, item := range items {
-			if !yield(item, nil) {
-				return
-			}
-		}
-		if resp.NextPage == "" {
-			return
+		if !visit(items, resp) || resp.NextPage == "" {
+			return nil
 		}
 		next, err := c.followable(resp.NextPage, cl.url)
-		if err == nil && visited[next] {
-			err = fmt.Errorf("%w: next_page %s was already visited; stopping instead of looping", ErrInvalidResponse, next)
-		}
 		if err != nil {
-			var zero T
-			yield(zero, err)
-			return
+			return err
+		}
+		if visited[next] {
+			return fmt.Errorf("%w: next_page %s was already visited; stopping instead of looping", ErrInvalidResponse, next)
 		}
 		visited[next] = true
 		cl = &call{method: http.MethodGet, url: next}

@@ -394,8 +394,11 @@ func (s *SideConversationsService) Show(ctx context.Context, ticketID int64, id 
 // first; nothing is sent if it is invalid.
 //
 // A failure after the request may have reached Zendesk is never retried
-// blindly: without an IdempotencyKey it matches ErrMaybeSent; with one, the
-// client looks for the key and returns the conversation Zendesk made.
+// blindly. Without an IdempotencyKey it is returned matching ErrMaybeSent.
+// With one, Create first looks for a conversation of the ticket carrying the
+// key and returns it if an earlier call made it; after an ambiguous failure
+// it looks again and sends once more only if a complete lookup did not find
+// the key. Response.FoundByIdempotencyKey tells a found result from a new one.
 func (s *SideConversationsService) Create(ctx context.Context, ticketID int64, req CreateRequest) (*SideConversationResult, *Response, error) {
 	if err := checkTicketID(ticketID); err != nil {
 		return nil, nil, err
@@ -403,18 +406,25 @@ func (s *SideConversationsService) Create(ctx context.Context, ticketID int64, r
 	if err := req.Validate(); err != nil {
 		return nil, nil, err
 	}
-	if req.IdempotencyKey != "" {
-		req.ExternalIDs = withKey(req.ExternalIDs, req.IdempotencyKey)
+	key := req.IdempotencyKey
+	if key != "" {
+		req.ExternalIDs = withKey(req.ExternalIDs, key)
 	}
 	cl, err := jsonCall(http.MethodPost, s.client.endpoint(conversationsPath(ticketID), nil), req)
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.send(ctx, cl)
+	if key == "" {
+		return s.send(ctx, cl)
+	}
+	return s.sendOnce(ctx, cl, func(ctx context.Context) (*SideConversationResult, *Response, error) {
+		return s.findCreated(ctx, ticketID, key)
+	})
 }
 
 // Reply adds a message to a side conversation. Zendesk requires recipients
-// on a reply. Retries follow the same rules as Create.
+// on a reply. Failures and IdempotencyKey work as for Create; the key is
+// looked for among the conversation's events.
 func (s *SideConversationsService) Reply(ctx context.Context, ticketID int64, id string, req ReplyRequest) (*SideConversationResult, *Response, error) {
 	if err := checkPath(ticketID, id); err != nil {
 		return nil, nil, err
@@ -422,14 +432,20 @@ func (s *SideConversationsService) Reply(ctx context.Context, ticketID int64, id
 	if err := req.Validate(); err != nil {
 		return nil, nil, err
 	}
-	if req.IdempotencyKey != "" {
-		req.Message.ExternalIDs = withKey(req.Message.ExternalIDs, req.IdempotencyKey)
+	key := req.IdempotencyKey
+	if key != "" {
+		req.Message.ExternalIDs = withKey(req.Message.ExternalIDs, key)
 	}
 	cl, err := jsonCall(http.MethodPost, s.client.endpoint(conversationPath(ticketID, id)+"/reply", nil), req)
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.send(ctx, cl)
+	if key == "" {
+		return s.send(ctx, cl)
+	}
+	return s.sendOnce(ctx, cl, func(ctx context.Context) (*SideConversationResult, *Response, error) {
+		return s.findReply(ctx, ticketID, id, key)
+	})
 }
 
 // Update changes the state or subject of a side conversation, for example

@@ -1,0 +1,141 @@
+// Package zendesk is a typed client for Zendesk side conversations: the
+// e-mail threads, Slack and Microsoft Teams channels, and child tickets that
+// agents attach to a support ticket.
+//
+// # Getting started
+//
+// Create one Client per Zendesk account and share it; it is safe for
+// concurrent use.
+//
+//	client, err := zendesk.NewClient("acme", zendesk.APIToken("agent@acme.com", token))
+//	if err != nil {
+//		return err
+//	}
+//	res, _, err := client.SideConversations.Create(ctx, ticketID, zendesk.CreateRequest{
+//		Message: zendesk.Message{
+//			Subject: "Can you check the invoice?",
+//			Body:    "The customer says it was charged twice.",
+//			To:      []zendesk.Participant{zendesk.Email("billing@partner.example")},
+//		},
+//	})
+//
+// Every method takes a context first, validates its input before any I/O,
+// and returns the decoded value, a *Response (request id, rate-limit state,
+// attempts, pagination) and an error. On failure the value is nil.
+//
+// # Authentication
+//
+// APIToken authenticates with an agent's e-mail address and an API token
+// (HTTP Basic "{email}/token:{token}"). Zendesk switched password
+// authentication off in January 2026 and stops accepting API tokens on
+// 2027-04-30, so new integrations should use OAuth: OAuth takes an
+// oauth2.TokenSource and asks it for a token on every attempt, so a
+// refreshed token is picked up without restarting anything. BearerToken
+// sends a fixed OAuth access token.
+//
+// Credentials never appear in errors, logs or formatted values: printing
+// them with any fmt verb or slog shows [REDACTED]. They are sent only to the
+// client's own scheme and host; a redirect or a pagination link elsewhere
+// goes without them.
+//
+// # Side conversation types
+//
+// The recipients of the first message decide what kind of side conversation
+// Create opens:
+//
+//   - e-mail: Email(address), NamedEmail(address, name) or Agent(userID);
+//   - Slack: SlackChannel(workspaceID, channelID);
+//   - child ticket: SupportGroup(groupID) or SupportAgent(groupID, agentID);
+//     the child ticket's id is then in SideConversation.ChildTicketID;
+//   - Microsoft Teams: TeamsChannel(channelID).
+//
+// One message cannot mix types: a Slack channel and an e-mail address in the
+// same To is refused before sending with an error matching
+// ErrMixedParticipants. A sender (From) may be an agent in any channel.
+//
+// # Errors
+//
+// Input the client refuses comes back as a *ValidationError naming the field
+// by its JSON path ("message.to[1].slack_channel_id"); it matches
+// ErrInvalidRequest, and nothing was sent. Every answer outside 2xx comes
+// back as an *APIError with the status, Zendesk's error code and
+// description, the request id to quote to Zendesk support, and the raw body
+// for answers that are not JSON. Match kinds with errors.Is:
+//
+//	var apiErr *zendesk.APIError
+//	switch {
+//	case errors.Is(err, zendesk.ErrNotFound):
+//		// the ticket or the side conversation does not exist
+//	case errors.Is(err, zendesk.ErrRateLimited) && errors.As(err, &apiErr):
+//		// come back after apiErr.RetryAfter
+//	case errors.Is(err, zendesk.ErrMaybeSent):
+//		// the message may have gone out: look before sending it again
+//	}
+//
+// # Retries and safety
+//
+// The client retries what is safe to retry and nothing else:
+//
+//   - A 429 (rate limited) is retried on every method after the server's
+//     Retry-After, as is a 503 with Retry-After: Zendesk did not process
+//     the request.
+//   - Other 5xx answers (except 501) and broken connections are retried
+//     only for GET, PUT and DELETE, with exponential backoff and jitter.
+//   - A POST (Create, Reply, Import, ImportEvents, UploadAttachment) is
+//     never resent after a failure that may have reached Zendesk: a side
+//     conversation e-mail sent twice cannot be taken back. Such a failure
+//     matches ErrMaybeSent. A POST is resent only when nothing was sent (the
+//     connection could not be opened).
+//   - A Retry-After longer than RetryPolicy.MaxRetryAfter (60s by default)
+//     ends the call at once with an *APIError whose RetryAfter says when to
+//     come back, so a job runner can reschedule instead of sleeping.
+//   - Waits end as soon as the context ends; the error wraps ctx.Err().
+//
+// Configure the policy with WithRetryPolicy or turn it off with
+// WithoutRetries; RetryPolicy.OnRetry and WithLogger see every retry.
+//
+// # Pagination and iterators
+//
+// Zendesk pages side conversations and their events by offset: List and
+// ListEvents return one page and Response.NextPage; ListIter and
+// ListEventsIter walk every page lazily:
+//
+//	for sc, err := range client.SideConversations.ListIter(ctx, ticketID, &zendesk.ListOptions{PerPage: 100}) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(sc.ID, sc.State, sc.Subject)
+//	}
+//
+// An iterator requests nothing before the loop starts and nothing after it
+// breaks, follows next_page exactly as Zendesk gives it, and yields an error
+// once before it stops. A next_page that leads to another scheme or host is
+// not followed (*ForeignPageError), so credentials never leave the account's
+// origin. Zendesk refuses pages past the 10,000th record; that answer comes
+// back as an *OffsetLimitError that says so. PerPage is at most 100.
+//
+// With ListOptions.IncludeEvents or ShowOptions.IncludeEvents, Zendesk
+// sideloads events; the client hands each conversation its own events,
+// oldest first, in SideConversation.Events.
+//
+// IncrementalEvents walks the events of every ticket from a start time, for
+// connectors that keep another system in sync (admins only).
+//
+// # Attachments
+//
+// UploadAttachment uploads a file (at most MaxAttachmentBytes) and returns
+// its id; send the id in Message.AttachmentIDs of a Create, Reply or Import.
+//
+// # Testing with zendesktest
+//
+// Package zendesktest runs an in-memory side-conversations API on loopback
+// that answers like Zendesk, including its errors, pagination, rate limits
+// and injected faults:
+//
+//	srv := zendesktest.Start(t)
+//	client := srv.Client()
+//	// ... exercise your code with client ...
+//	if n := len(srv.SentMessages()); n != 1 {
+//		t.Fatalf("sent %d messages, want 1", n)
+//	}
+package zendesk
