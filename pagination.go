@@ -148,10 +148,21 @@ func (c *Client) followable(link, from string) (string, error) {
 	if !u.IsAbs() {
 		u = c.apiRoot.ResolveReference(u)
 	}
-	if u.User != nil || !c.sameOrigin(u) || !strings.HasPrefix(u.EscapedPath(), c.apiRoot.EscapedPath()) {
+	// A dot segment, even percent-encoded, could be normalized by a server
+	// into a path outside the API root.
+	if u.User != nil || !c.sameOrigin(u) || !strings.HasPrefix(u.EscapedPath(), c.apiRoot.EscapedPath()) || hasDotSegment(u.Path) {
 		return "", &ForeignPageError{Link: u.Redacted(), APIRoot: c.apiRootStr}
 	}
 	return u.String(), nil
+}
+
+func hasDotSegment(p string) bool {
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // ForeignPageError is yielded when a response's next_page leads away from

@@ -165,6 +165,8 @@ func TestListIterRefusesForeignNextPage(t *testing.T) {
 		"https://user:pw@acme.zendesk.com/api/v2/tickets/42/side_conversations?page=2",
 		"https://acme.zendesk.com/other/api/v2/tickets/42/side_conversations?page=2",
 		"//evil.example.com/api/v2/x",
+		"https://acme.zendesk.com/api/v2/../../admin/users?page=2",
+		"https://acme.zendesk.com/api/v2/tickets/%2e%2e/%2E%2E/%2e%2e/users",
 	} {
 		c, p, mt := newPaged(t, 6, 3)
 		p.nextLink = func(int) string { return link }

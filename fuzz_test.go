@@ -1,0 +1,243 @@
+package zendesk
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// roundTripFunc answers every request with a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+// fixtureSeeds adds every file of testdata/responses to the corpus.
+func fixtureSeeds(f *testing.F) [][]byte {
+	f.Helper()
+	paths, err := filepath.Glob(filepath.Join("testdata", "responses", "*.json"))
+	if err != nil || len(paths) == 0 {
+		f.Fatalf("no fixtures: %v", err)
+	}
+	var out [][]byte
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// FuzzDecodeResponses feeds arbitrary bodies with a success status to every
+// endpoint: whatever arrives, the client returns a value or an error, never
+// panics, and never both.
+func FuzzDecodeResponses(f *testing.F) {
+	for _, b := range fixtureSeeds(f) {
+		f.Add(b, uint8(200))
+	}
+	f.Add([]byte(`{"side_conversations":[{"id":"a"}],"events":[{"side_conversation_id":"a"},{"side_conversation_id":"zz"}],"next_page":"https://acme.zendesk.com/api/v2/x"}`), uint8(200))
+	f.Add([]byte(`{"participants":[{"support_group_id":"0x10"}]}`), uint8(201))
+	f.Add([]byte(``), uint8(204))
+	f.Fuzz(func(t *testing.T, body []byte, statusSeed uint8) {
+		status := 200 + int(statusSeed)%7
+		hc := &http.Client{Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"application/json"}},
+				Body: io.NopCloser(bytes.NewReader(body)), Request: req}, nil
+		})}
+		c, err := NewClient("acme", APIToken(testEmail, testToken), WithHTTPClient(hc), WithoutRetries(), WithMaxResponseBytes(1<<16))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		sc := c.SideConversations
+		check := func(name string, ok bool, err error) {
+			if ok == (err != nil) {
+				t.Fatalf("%s: result present=%v with error %v", name, ok, err)
+			}
+			if err != nil && strings.Contains(err.Error(), testToken) {
+				t.Fatalf("%s: error leaks the token", name)
+			}
+		}
+		convs, _, err := sc.List(ctx, 1, &ListOptions{IncludeEvents: true})
+		check("List", convs != nil || err == nil, err)
+		one, _, err := sc.Show(ctx, 1, "a", &ShowOptions{IncludeEvents: true})
+		check("Show", one != nil, err)
+		res, _, err := sc.Create(ctx, 1, CreateRequest{Message: emailMessage})
+		check("Create", res != nil, err)
+		upd, _, err := sc.Update(ctx, 1, "a", UpdateRequest{State: StateClosed})
+		check("Update", upd != nil, err)
+		evs, _, err := sc.ListEvents(ctx, 1, "a", nil)
+		check("ListEvents", evs != nil || err == nil, err)
+		up, _, err := sc.UploadAttachment(ctx, "a.txt", strings.NewReader("x"))
+		check("UploadAttachment", up != nil, err)
+		n := 0
+		for _, err := range sc.ListIter(ctx, 1, nil) {
+			if n++; n > 1000 || err != nil {
+				break
+			}
+		}
+		n = 0
+		for _, err := range sc.IncrementalEvents(ctx, time.Unix(0, 0)) {
+			if n++; n > 1000 || err != nil {
+				break
+			}
+		}
+	})
+}
+
+// FuzzErrorBody parses arbitrary error answers: never a panic, the status
+// always kept, the kept body bounded.
+func FuzzErrorBody(f *testing.F) {
+	seeds := []string{
+		`{"error":"RecordNotFound","description":"Not found"}`,
+		`{"error":"RecordInvalid","description":"Record validation errors","details":{"to":[{"description":"bad"}]}}`,
+		`{"error":{"title":"Forbidden","message":"no"}}`,
+		`{"errors":[{"code":"a","title":"b","detail":"c"}]}`,
+		`{"errors":[{}],"error":null,"description":7}`,
+		"Too Many Requests",
+		"<html><body>502</body></html>",
+		"",
+	}
+	for _, s := range seeds {
+		f.Add(500, []byte(s), "")
+	}
+	f.Add(429, []byte(`{"error":"TooManyRequests"}`), "30")
+	f.Add(503, []byte(""), "Wed, 21 Oct 2015 07:28:00 GMT")
+	f.Fuzz(func(t *testing.T, status int, body []byte, retryAfter string) {
+		if status < 100 || status > 999 {
+			status = 400 + (status%200+200)%200
+		}
+		resp := &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(body))}
+		resp.Header.Set("Retry-After", retryAfter)
+		resp.Header.Set("X-Zendesk-Request-Id", "rid")
+		e := newAPIError(&call{method: http.MethodPost, url: testRoot + "x"}, resp, "rid")
+		if e.StatusCode != status || e.RequestID != "rid" {
+			t.Fatalf("lost status or request id: %+v", e)
+		}
+		if len(e.Body) > errorBodyKeep {
+			t.Fatalf("kept %d bytes", len(e.Body))
+		}
+		if e.RetryAfter < 0 {
+			t.Fatalf("negative RetryAfter %s", e.RetryAfter)
+		}
+		msg := e.Error()
+		if !strings.Contains(msg, "rid") {
+			t.Fatalf("message without request id: %s", msg)
+		}
+		_ = errors.Is(e, ErrMaybeSent)
+		if e.Details != nil && !json.Valid(e.Details) {
+			t.Fatalf("details are not JSON: %q", e.Details)
+		}
+	})
+}
+
+// FuzzParseRetryAfter: any header value gives a wait within bounds or none.
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"0", "7", "120", "Fri, 27 Nov 2026 12:01:30 GMT", "Friday, 27-Nov-26 12:00:10 GMT", "-1", "1e9", "99999999999999999999", " 5 ", ""} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, v string) {
+		d, ok := parseRetryAfter(v, now)
+		if !ok && d != 0 {
+			t.Fatalf("%q: wait %s without a value", v, d)
+		}
+		if d < 0 || d > maxRetryAfter {
+			t.Fatalf("%q: wait %s out of bounds", v, d)
+		}
+	})
+}
+
+// FuzzValidateMessage: whatever a message holds, validation either refuses
+// it with a *ValidationError, or every recipient is complete and of one type.
+func FuzzValidateMessage(f *testing.F) {
+	for _, name := range []string{"create_example", "create_slack", "create_child_ticket_agent", "create_msteams", "create_email_named", "create_email_user_id"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "requests", name+".json"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"message":{"body":"x","to":[{"email":"a@b"},{"slack_workspace_id":"T","slack_channel_id":"C"}]}}`))
+	f.Add([]byte(`{"message":{"body":"x","from":{"support_group_id":"5"},"to":[{"support_agent_id":3}]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var req CreateRequest
+		if json.Unmarshal(data, &req) != nil {
+			return
+		}
+		err := req.Validate()
+		if err != nil {
+			var ve *ValidationError
+			if !errors.As(err, &ve) || !errors.Is(err, ErrInvalidRequest) {
+				t.Fatalf("not a validation error: %v", err)
+			}
+			return
+		}
+		to := req.Message.To
+		if len(to) == 0 {
+			t.Fatal("accepted a message without recipients")
+		}
+		for _, p := range to {
+			if len(p.channels()) != 1 || p.Channel() != to[0].Channel() {
+				t.Fatalf("accepted mixed or empty participants: %+v", to)
+			}
+		}
+	})
+}
+
+// FuzzFollowable: a pagination link is either refused or stays on the API
+// root of the client's origin.
+func FuzzFollowable(f *testing.F) {
+	for _, s := range []string{
+		testRoot + "tickets/1/side_conversations?page=2",
+		"/api/v2/tickets/1/side_conversations?page=2",
+		"https://evil.example.com/api/v2/x",
+		"//evil.example.com/api/v2/x",
+		"https://acme.zendesk.com@evil.example.com/api/v2/",
+		"https://acme.zendesk.com/api/v2/../../admin",
+		"https://acme.zendesk.com/api/v2/%2e%2e/%2e%2e/admin",
+		"http://acme.zendesk.com/api/v2/x",
+		"https://ACME.zendesk.com/api/v2/x",
+		"https://acme.zendesk.com:443/api/v2/x",
+		"javascript:alert(1)",
+		"",
+	} {
+		f.Add(s)
+	}
+	c, err := NewClient("acme", APIToken(testEmail, testToken))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, link string) {
+		got, err := c.followable(link, testRoot)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidResponse) {
+				t.Fatalf("%q: unexpected error kind %v", link, err)
+			}
+			return
+		}
+		u, err := url.Parse(got)
+		if err != nil {
+			t.Fatalf("%q became an unparsable %q", link, got)
+		}
+		if u.Scheme != "https" || !strings.EqualFold(u.Host, "acme.zendesk.com") || u.User != nil {
+			t.Fatalf("%q leads off origin: %q", link, got)
+		}
+		if !strings.HasPrefix(u.EscapedPath(), "/api/v2/") {
+			t.Fatalf("%q leaves the API root: %q", link, got)
+		}
+		if strings.Contains("/"+u.Path+"/", "/../") {
+			t.Fatalf("%q keeps a dot-dot segment: %q", link, got)
+		}
+	})
+}
