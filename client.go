@@ -45,6 +45,7 @@ type Client struct {
 	logger     *slog.Logger
 	maxBody    int64
 	maxUpload  int64
+	pacer      *pacer
 }
 
 type service struct{ client *Client }
@@ -64,6 +65,7 @@ type clientConfig struct {
 	noRetries  bool
 	logger     *slog.Logger
 	maxBody    int64
+	rateLimits *RateLimits
 }
 
 // Option configures a Client in NewClient. An option given a bad value makes
@@ -219,6 +221,7 @@ func NewClient(subdomain string, creds Credentials, opts ...Option) (*Client, er
 		logger:     cfg.logger,
 		maxBody:    cfg.maxBody,
 		maxUpload:  MaxAttachmentBytes,
+		pacer:      newPacer(cfg.rateLimits),
 	}
 	if cfg.noRetries {
 		c.retry.MaxRetries = 0
@@ -347,6 +350,8 @@ type call struct {
 	// body is sent as it is, with contentType; nil sends no body.
 	body        []byte
 	contentType string
+	// bucket is the rate-limit budget the request draws from.
+	bucket bucket
 }
 
 func (c *Client) endpoint(path string, query url.Values) string {
@@ -396,7 +401,10 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 	}
 
 	start := time.Now()
-	st := &attemptState{client: c, ctx: ctx, method: cl.method, url: cl.url}
+	st := &attemptState{client: c, ctx: ctx, method: cl.method, url: cl.url, bucket: cl.bucket}
+	if err := c.waitForTurn(ctx, cl.bucket); err != nil {
+		return nil, &requestError{method: cl.method, url: cl.url, phase: "not sent: waiting for the rate limit", err: err}
+	}
 	rc := &retryablehttp.Client{
 		HTTPClient:   c.http,
 		RetryMax:     c.retry.MaxRetries,
@@ -432,6 +440,19 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 		r.NextPage, r.PreviousPage, r.Count = p.pagination()
 	}
 	return r, nil
+}
+
+// waitForTurn holds a first attempt back while Zendesk asked every request
+// to pause (unless the pause is longer than MaxRetryAfter: the server will
+// then answer 429 and the caller learns when to come back), and until the
+// configured budgets have a token.
+func (c *Client) waitForTurn(ctx context.Context, b bucket) error {
+	if d := c.pacer.pause(b); d > 0 && d <= c.retry.MaxRetryAfter {
+		if err := c.retry.sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+	return c.pacer.take(ctx, b, c.retry.sleep)
 }
 
 // authorize applies the credentials, but only to the API's own origin.

@@ -270,6 +270,7 @@ type attemptState struct {
 	client      *Client
 	ctx         context.Context
 	method, url string
+	bucket      bucket
 
 	attempts int
 	lastErr  error
@@ -283,6 +284,7 @@ type attemptState struct {
 func (s *attemptState) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	s.attempts++
 	s.lastErr, s.lastResp = err, resp
+	s.client.pacer.observe(resp, s.bucket)
 	if ctx.Err() != nil {
 		return false, nil
 	}
@@ -296,6 +298,10 @@ func (s *attemptState) backoff(_, _ time.Duration, attemptNum int, resp *http.Re
 	s.betweenAttempts = true
 	p := &s.client.retry
 	wait := p.waitBefore(attemptNum, resp)
+	// A pause Zendesk announced to another call holds this one too.
+	if d := s.client.pacer.pause(s.bucket); d > wait && d <= p.MaxRetryAfter {
+		wait = d
+	}
 	info := RetryInfo{Method: s.method, URL: s.url, Attempt: s.attempts, Err: s.lastErr, Wait: wait}
 	if resp != nil {
 		info.StatusCode = resp.StatusCode
@@ -330,10 +336,14 @@ func (s *attemptState) backoff(_, _ time.Duration, attemptNum int, resp *http.Re
 // short, and authorizes the attempt afresh (an OAuth token may have been
 // refreshed meanwhile).
 func (s *attemptState) prepareRetry(req *http.Request) error {
+	p := &s.client.retry
 	if s.waitErr != nil {
 		return s.waitErr
 	}
 	if err := s.ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.client.pacer.take(s.ctx, s.bucket, p.sleep); err != nil {
 		return err
 	}
 	// The retry loop shares the header map with the previous attempt.

@@ -414,6 +414,7 @@ func (s *SideConversationsService) Create(ctx context.Context, ticketID int64, r
 	if err != nil {
 		return nil, nil, err
 	}
+	cl.bucket = bucketCreateReply
 	if key == "" {
 		return s.send(ctx, cl)
 	}
@@ -440,6 +441,7 @@ func (s *SideConversationsService) Reply(ctx context.Context, ticketID int64, id
 	if err != nil {
 		return nil, nil, err
 	}
+	cl.bucket = bucketCreateReply
 	if key == "" {
 		return s.send(ctx, cl)
 	}
