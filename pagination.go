@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"net/http"
 	"net/url"
@@ -116,7 +117,10 @@ func walkPages[T any](ctx context.Context, c *Client, cl *call, fetch func(conte
 // checked with followable, and a link seen before ends the walk with an
 // error instead of a loop.
 func eachPage[T any](ctx context.Context, c *Client, cl *call, fetch func(context.Context, *call) ([]T, *Response, error), visit func([]T, *Response) bool) error {
-	visited := map[string]bool{cl.url: true}
+	// Pages visited, by hash: a walk of thousands of pages keeps a few
+	// bytes per page, not its URL.
+	seed := maphash.MakeSeed()
+	visited := map[uint64]struct{}{maphash.String(seed, cl.url): {}}
 	for {
 		items, resp, err := fetch(ctx, cl)
 		if err != nil {
@@ -129,10 +133,11 @@ func eachPage[T any](ctx context.Context, c *Client, cl *call, fetch func(contex
 		if err != nil {
 			return err
 		}
-		if visited[next] {
+		h := maphash.String(seed, next)
+		if _, seen := visited[h]; seen {
 			return fmt.Errorf("%w: next_page %s was already visited; stopping instead of looping", ErrInvalidResponse, next)
 		}
-		visited[next] = true
+		visited[h] = struct{}{}
 		cl = &call{method: http.MethodGet, url: next}
 	}
 }

@@ -1,0 +1,299 @@
+package zendesk
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// The benchmarks compare each SDK call with a hand-written baseline doing
+// the same request with net/http and encoding/json into the same structs,
+// against the same loopback server, in the same run:
+//
+//	go test -run '^$' -bench . -benchmem -count 10 | tee bench.txt
+//	benchstat bench.txt
+//
+// See docs/PERFORMANCE.md for the figures.
+
+// benchServer answers like Zendesk with fixed bodies.
+type benchServer struct {
+	srv        *httptest.Server
+	show       []byte
+	created    []byte
+	listPage   []byte
+	authHeader string
+}
+
+func newBenchServer(b *testing.B) *benchServer {
+	b.Helper()
+	bs := &benchServer{
+		show:       fixture(b, "responses/show_side_conversation.json"),
+		created:    fixture(b, "responses/create_side_conversation.json"),
+		listPage:   bigListPage(100, 3),
+		authHeader: testBasic,
+	}
+	bs.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != bs.authHeader {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("X-Zendesk-Request-Id", "bench")
+		w.Header().Set("X-Rate-Limit", "700")
+		w.Header().Set("X-Rate-Limit-Remaining", "699")
+		switch {
+		case r.Method == http.MethodPost:
+			w.WriteHeader(http.StatusCreated)
+			_, _ = w.Write(bs.created)
+		case strings.HasSuffix(r.URL.Path, "/side_conversations"):
+			_, _ = w.Write(bs.listPage)
+		default:
+			_, _ = w.Write(bs.show)
+		}
+	}))
+	b.Cleanup(bs.srv.Close)
+	return bs
+}
+
+// bigListPage is a list answer of n conversations with perConv sideloaded
+// events each, shaped like Zendesk's.
+func bigListPage(n, perConv int) []byte {
+	var convs, events []string
+	for i := range n {
+		id := fmt.Sprintf("8566255a-ece5-11e8-857d-%012d", i)
+		convs = append(convs, fmt.Sprintf(`{"created_at":"2018-11-20T16:58:36.453+00:00","external_ids":{"my_system_id":"abc-%d"},"id":%q,"message_added_at":"2018-11-20T16:58:36.453+00:00","participants":[{"email":"johnny@example.com","name":"Johnny Agent","user_id":35436},{"email":"bob@example.com","name":null,"user_id":null}],"preview_text":"I was trying to print an email when the printer suddenly started burning","state":"open","state_updated_at":"2018-11-20T16:58:36.453+00:00","subject":"Help, my printer is on fire!","updated_at":"2018-11-20T16:58:36.453+00:00","url":"https://company.zendesk.com/api/v2/tickets/1/side_conversations/%s"}`, i, id, id))
+		for j := range perConv {
+			events = append(events, fmt.Sprintf(`{"id":"ev-%d-%d","side_conversation_id":%q,"ticket_id":1,"type":"reply","via":"email","created_at":"2018-11-20T17:%02d:00.000Z","actor":{"email":"someone@example.com","name":null,"user_id":null},"message":{"subject":"Re: Help","body":"Have you tried turning it off and on again?","html_body":"<div class=\"zd-comment\"><p>Have you tried turning it off and on again?</p></div>","preview_text":"Have you tried turning it off and on again?","from":{"email":"someone@example.com","name":null,"user_id":null},"to":[{"email":"johnny@example.com","name":"Johnny Agent","user_id":35436}],"attachments":[]},"updates":{}}`, i, j, id, j))
+		}
+	}
+	return fmt.Appendf(nil, `{"side_conversations":[%s],"events":[%s],"next_page":null,"previous_page":null,"count":%d}`,
+		strings.Join(convs, ","), strings.Join(events, ","), n)
+}
+
+func benchClient(b *testing.B, bs *benchServer) *Client {
+	b.Helper()
+	c, err := NewClient("", APIToken(testEmail, testToken), WithBaseURL(bs.srv.URL), WithHTTPClient(bs.srv.Client()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// baseline is what a careful hand-written call looks like.
+func baseline(ctx context.Context, hc *http.Client, method, url string, body any, out any) error {
+	var rd io.Reader
+	if body != nil {
+		buf, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", testBasic)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func BenchmarkShow(b *testing.B) {
+	bs := newBenchServer(b)
+	ctx := context.Background()
+	b.Run("sdk", func(b *testing.B) {
+		c := benchClient(b, bs)
+		b.ReportAllocs()
+		for b.Loop() {
+			sc, _, err := c.SideConversations.Show(ctx, 1, convID, nil)
+			if err != nil || sc.ID != convID {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("baseline", func(b *testing.B) {
+		hc := bs.srv.Client()
+		url := bs.srv.URL + "/api/v2/tickets/1/side_conversations/" + convID
+		b.ReportAllocs()
+		for b.Loop() {
+			var root struct {
+				SideConversation SideConversation `json:"side_conversation"`
+			}
+			if err := baseline(ctx, hc, http.MethodGet, url, nil, &root); err != nil || root.SideConversation.ID != convID {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkCreate(b *testing.B) {
+	bs := newBenchServer(b)
+	ctx := context.Background()
+	req := CreateRequest{Message: Message{
+		Subject: "My printer is on fire!", Body: "The smoke is very colorful.",
+		To: []Participant{Email("someone@example.com")}, ExternalIDs: map[string]string{"message-external": "xyz"},
+	}, ExternalIDs: map[string]string{"conversation-external": "zyx"}}
+	b.Run("sdk", func(b *testing.B) {
+		c := benchClient(b, bs)
+		b.ReportAllocs()
+		for b.Loop() {
+			res, _, err := c.SideConversations.Create(ctx, 1, req)
+			if err != nil || res.SideConversation.ID != convID {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("baseline", func(b *testing.B) {
+		hc := bs.srv.Client()
+		url := bs.srv.URL + "/api/v2/tickets/1/side_conversations"
+		b.ReportAllocs()
+		for b.Loop() {
+			var res SideConversationResult
+			if err := baseline(ctx, hc, http.MethodPost, url, req, &res); err != nil || res.SideConversation.ID != convID {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkListPage100 lists one page of 100 conversations with three
+// sideloaded events each (about 260 KB of JSON). The baseline decodes and
+// groups the events the same way.
+func BenchmarkListPage100(b *testing.B) {
+	bs := newBenchServer(b)
+	ctx := context.Background()
+	b.SetBytes(int64(len(bs.listPage)))
+	b.Run("sdk", func(b *testing.B) {
+		c := benchClient(b, bs)
+		b.SetBytes(int64(len(bs.listPage)))
+		b.ReportAllocs()
+		for b.Loop() {
+			convs, _, err := c.SideConversations.List(ctx, 1, &ListOptions{PerPage: 100, IncludeEvents: true})
+			if err != nil || len(convs) != 100 || len(convs[99].Events) != 3 {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("baseline", func(b *testing.B) {
+		hc := bs.srv.Client()
+		url := bs.srv.URL + "/api/v2/tickets/1/side_conversations?include=events&per_page=100"
+		b.SetBytes(int64(len(bs.listPage)))
+		b.ReportAllocs()
+		for b.Loop() {
+			var root struct {
+				SideConversations []SideConversation `json:"side_conversations"`
+				Events            []Event            `json:"events"`
+				NextPage          *string            `json:"next_page"`
+			}
+			if err := baseline(ctx, hc, http.MethodGet, url, nil, &root); err != nil {
+				b.Fatal(err)
+			}
+			byID := make(map[string]int, len(root.SideConversations))
+			for i, sc := range root.SideConversations {
+				byID[sc.ID] = i
+			}
+			for _, ev := range root.Events {
+				if i, ok := byID[ev.SideConversationID]; ok {
+					root.SideConversations[i].Events = append(root.SideConversations[i].Events, ev)
+				}
+			}
+			if len(root.SideConversations) != 100 || len(root.SideConversations[99].Events) != 3 {
+				b.Fatal("wrong page")
+			}
+		}
+	})
+}
+
+// pageHandler serves total conversations in pages of 100 with next_page
+// links, generated on the fly so the server holds no list.
+func pageHandler(total int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		page := 1
+		if p := r.URL.Query().Get("page"); p != "" {
+			_, _ = fmt.Sscan(p, &page)
+		}
+		var b bytes.Buffer
+		b.WriteString(`{"side_conversations":[`)
+		for i := (page-1)*100 + 1; i <= min(page*100, total); i++ {
+			if b.Len() > len(`{"side_conversations":[`) {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"id":"sc-%07d","subject":"Printer %d is on fire","state":"open","preview_text":"I was trying to print an email when the printer suddenly started burning","participants":[{"email":"johnny@example.com","name":"Johnny Agent","user_id":35436},{"email":"bob@example.com","name":null,"user_id":null}],"created_at":"2018-11-20T16:58:36.453+00:00","updated_at":"2018-11-20T16:58:36.453+00:00"}`, i, i)
+		}
+		next := "null"
+		if page*100 < total {
+			next = fmt.Sprintf(`"http://%s/api/v2/tickets/1/side_conversations?page=%d&per_page=100"`, r.Host, page+1)
+		}
+		fmt.Fprintf(&b, `],"next_page":%s,"previous_page":null,"count":%d}`, next, total)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(b.Bytes())
+	})
+}
+
+// BenchmarkListIterMemory walks 1,000 and 100,000 conversations and reports
+// the largest live heap seen between pages (after a GC), above the heap
+// before the walk: what iterating retains, which should be about one page
+// whatever the total.
+func BenchmarkListIterMemory(b *testing.B) {
+	for _, total := range []int{100, 1_000, 100_000} {
+		b.Run(fmt.Sprintf("items=%d", total), func(b *testing.B) {
+			srv := httptest.NewServer(pageHandler(total))
+			defer srv.Close()
+			c, err := NewClient("", APIToken(testEmail, testToken), WithBaseURL(srv.URL), WithHTTPClient(srv.Client()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			var peak uint64
+			for b.Loop() {
+				peak = max(peak, iterPeakHeap(b, c, total))
+			}
+			b.ReportMetric(float64(peak), "peak-live-B")
+		})
+	}
+}
+
+func iterPeakHeap(tb testing.TB, c *Client, total int) uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	var peak uint64
+	n := 0
+	for sc, err := range c.SideConversations.ListIter(context.Background(), 1, &ListOptions{PerPage: 100}) {
+		if err != nil {
+			tb.Fatal(err)
+		}
+		n++
+		if n%100 == 50 || n == total { // mid-page: the current page is live
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc > base {
+				peak = max(peak, ms.HeapAlloc-base)
+			}
+		}
+		_ = sc
+	}
+	if n != total {
+		tb.Fatalf("walked %d of %d", n, total)
+	}
+	return peak
+}
