@@ -415,7 +415,7 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 		PrepareRetry: st.prepareRetry,
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
-	resp, err := rc.Do(req)
+	resp, err := rc.Do(req) //nolint:bodyclose // closed below, on both paths
 	if err != nil {
 		if resp != nil {
 			drainAndClose(resp.Body)

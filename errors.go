@@ -58,6 +58,7 @@ type ValidationError struct {
 	kind error
 }
 
+// Error names the field and the reason.
 func (e *ValidationError) Error() string {
 	if e.Field == "" {
 		return "zendesk: invalid request: " + e.Reason
@@ -116,6 +117,8 @@ type APIError struct {
 	hasRetryAfter bool
 }
 
+// Error gives the method, URL, status, Zendesk's code and description (or
+// the start of a text body), the Retry-After and the request id.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("zendesk: ")

@@ -111,7 +111,7 @@ func TestErrorBodyShapes(t *testing.T) {
 			}
 			assert.ErrorIs(t, err, tc.sentinel)
 			for _, other := range []error{ErrNotFound, ErrUnauthorized, ErrForbidden, ErrConflict, ErrUnprocessable, ErrRateLimited, ErrServer, ErrBadRequest} {
-				if other != tc.sentinel {
+				if !errors.Is(other, tc.sentinel) {
 					assert.NotErrorIs(t, err, other)
 				}
 			}

@@ -43,6 +43,7 @@ type OffsetLimitError struct {
 	Page, PerPage int
 }
 
+// Error explains the limit after Zendesk's answer.
 func (e *OffsetLimitError) Error() string {
 	return e.APIError.Error() + ": page " + strconv.Itoa(e.Page) + " of " + strconv.Itoa(e.PerPage) +
 		" starts past record " + strconv.Itoa(offsetLimit) +
@@ -148,7 +149,7 @@ func eachPage[T any](ctx context.Context, c *Client, cl *call, fetch func(contex
 func (c *Client) followable(link, from string) (string, error) {
 	u, err := url.Parse(link)
 	if err != nil {
-		return "", fmt.Errorf("%w: the next_page %q of %s is not a URL: %v", ErrInvalidResponse, link, from, err)
+		return "", fmt.Errorf("%w: the next_page %q of %s is not a URL: %w", ErrInvalidResponse, link, from, err)
 	}
 	if !u.IsAbs() {
 		u = c.apiRoot.ResolveReference(u)
@@ -178,6 +179,7 @@ type ForeignPageError struct {
 	APIRoot string
 }
 
+// Error names the refused link and where the client sends credentials.
 func (e *ForeignPageError) Error() string {
 	return "zendesk: refusing to follow next_page " + e.Link + ": it is not under " + e.APIRoot +
 		", and the client sends its credentials only there"

@@ -165,7 +165,7 @@ func (p RetryPolicy) backoff(attempt int) time.Duration {
 	if ceiling <= p.MinWait {
 		return p.MinWait
 	}
-	return p.MinWait + rand.N(ceiling-p.MinWait+1)
+	return p.MinWait + rand.N(ceiling-p.MinWait+1) //nolint:gosec // jitter needs spread, not secrecy
 }
 
 func (p RetryPolicy) sleep(ctx context.Context, d time.Duration) error {

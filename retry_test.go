@@ -148,13 +148,14 @@ func TestRetryRules(t *testing.T) {
 			c, mt, _ := newMockClient(t)
 			var rec *recorder
 			var err error
-			if tc.method == "POST" {
+			switch tc.method {
+			case "POST":
 				rec = register(mt, "POST", testRoot+"tickets/42/side_conversations", tc.first, created)
 				_, _, err = createOn(c)
-			} else if tc.method == "PUT" {
+			case "PUT":
 				rec = register(mt, "PUT", testRoot+"tickets/42/side_conversations/"+convID, tc.first, ok)
 				_, _, err = c.SideConversations.Update(context.Background(), 42, convID, UpdateRequest{State: StateClosed})
-			} else {
+			default:
 				rec = register(mt, "GET", testRoot+"tickets/42/side_conversations/"+convID, tc.first, ok)
 				_, _, err = c.SideConversations.Show(context.Background(), 42, convID, nil)
 			}
