@@ -1,0 +1,79 @@
+// Package zendesktest is an in-memory fake of the Zendesk side conversations
+// API for tests: like net/http/httptest, but it behaves like Zendesk.
+//
+// A Server listens on a loopback address and answers every side
+// conversation endpoint under /api/v2 the way Zendesk does: the same
+// envelopes, status codes, error bodies ({"error": ..., "description": ...,
+// "details": ...}), offset pagination with absolute next_page links and the
+// 10,000-record limit, sideloaded events, authentication, validation of
+// participants and external_ids, and, when configured, rate limits with
+// Retry-After and the X-Rate-Limit and ratelimit-* headers.
+//
+// Use it through the real client, and check what happened with the state
+// accessors:
+//
+//	func TestEscalation(t *testing.T) {
+//		srv := zendesktest.Start(t, zendesktest.WithTickets(42))
+//		client := srv.Client(zendesk.WithoutRetries())
+//
+//		err := escalate(context.Background(), client, 42) // the code under test
+//		require.NoError(t, err)
+//
+//		sent := srv.SentMessages()
+//		require.Len(t, sent, 1) // exactly one e-mail went out
+//		assert.Equal(t, "billing@example.com", sent[0].Message.To[0].Email)
+//	}
+//
+// # Endpoints
+//
+// List, Show, Create, Update, Reply, Import and ImportEvents of a ticket's
+// side conversations; the events of one conversation
+// (GET .../side_conversations/{id}/events); the incremental export of every
+// ticket's events (GET /api/v2/tickets/side_conversations/events?start_time=);
+// attachment uploads (POST /api/v2/tickets/side_conversations/attachments)
+// and their content_url downloads. Paths may end in .json. A request for an
+// unknown route, ticket or conversation is answered 404 RecordNotFound.
+//
+// As in Zendesk, the incremental export returns the events with created_at
+// at or after start_time, oldest first, at most WithIncrementalPageSize of
+// them; end_time is the second of the last one, and next_page (never null)
+// asks for start_time=end_time, so the events of that second come again. A
+// client stops when a page brings nothing new.
+//
+// Only the tickets given to WithTickets exist (ticket 1 by default), plus
+// those registered by AddTicket, Seed and SeedConversation, and the child
+// tickets that child-ticket side conversations create (from 10001 on).
+//
+// # Credentials
+//
+// Every request must carry "Authorization: Basic
+// base64({email}/token:{token})" for the credentials of WithCredentials
+// (DefaultEmail and DefaultAPIToken unless set), or "Authorization: Bearer
+// {token}" for the token of WithBearerToken; otherwise the answer is 401
+// {"error":"Couldn't authenticate you"}. Server.Client returns a client
+// that sends the right credentials.
+//
+// # Deterministic output
+//
+// Ids are UUID-shaped and counted (5c000000-0000-4000-8000-000000000001 for
+// the first side conversation, e0000000-... for events, s3-f0000000-... for
+// uploads), and WithClock fixes the times, so output can be compared
+// verbatim. Request ids (X-Zendesk-Request-Id) are counted too.
+//
+// # Failure injection
+//
+// InjectFault queues failures (an error status, a dropped connection before
+// or after processing, a truncated, empty, HTML or wrongly typed body, a
+// delay) for the requests that match them, so that retry and
+// "may have been sent" handling can be tested. SentMessages and
+// SideConversations tell whether a failed request took effect.
+//
+// # Where it differs from Zendesk
+//
+// Reply answers {side_conversation, event, updates}; Zendesk documents only
+// side_conversation. Rate-limit windows are fixed windows that start with
+// the server. There are no users: user id 1 is the agent the credentials
+// belong to, and other participants are stored as they are sent. An upload
+// sent as application/octet-stream takes the type of its file name's
+// extension.
+package zendesktest

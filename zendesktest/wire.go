@@ -1,0 +1,746 @@
+package zendesktest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	zendesk "github.com/sideconv/zendesk"
+)
+
+// Request bodies, decoded into our own structs so that wrong types can be
+// told apart from missing values.
+
+type messageIn struct {
+	Subject       string          `json:"subject"`
+	Body          string          `json:"body"`
+	HTMLBody      string          `json:"html_body"`
+	From          json.RawMessage `json:"from"`
+	To            json.RawMessage `json:"to"`
+	ExternalIDs   json.RawMessage `json:"external_ids"`
+	AttachmentIDs json.RawMessage `json:"attachment_ids"`
+}
+
+type participantIn struct {
+	UserID           json.RawMessage `json:"user_id"`
+	Name             *string         `json:"name"`
+	Email            *string         `json:"email"`
+	SlackWorkspaceID *string         `json:"slack_workspace_id"`
+	SlackChannelID   *string         `json:"slack_channel_id"`
+	SupportGroupID   json.RawMessage `json:"support_group_id"`
+	SupportAgentID   json.RawMessage `json:"support_agent_id"`
+	MSTeamsChannelID *string         `json:"msteams_channel_id"`
+}
+
+type importEventIn struct {
+	CreatedAt json.RawMessage `json:"created_at"`
+	Message   *messageIn      `json:"message"`
+}
+
+// decodeJSON decodes a request body into v, answering 400 InvalidJSON for a
+// body that is not a JSON object and 422 RecordInvalid for values of the
+// wrong type. An empty body counts as {}.
+func decodeJSON(body []byte, v any, resp *response) bool {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	if !json.Valid(body) {
+		resp.badRequest("InvalidJSON", "The request body is not valid JSON")
+		return false
+	}
+	if body[0] != '{' {
+		resp.badRequest("InvalidJSON", "The request body must be a JSON object")
+		return false
+	}
+	err := json.Unmarshal(body, v)
+	if err == nil {
+		return true
+	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		field := typeErr.Field
+		if field == "" {
+			field = "base"
+		}
+		details := validationErrors{}
+		details.add(lastSegment(field), "%s must be %s, not %s", field, jsonTypeName(typeErr.Type), typeErr.Value)
+		resp.invalid(details)
+		return false
+	}
+	resp.badRequest("InvalidJSON", "The request body could not be decoded: "+err.Error())
+	return false
+}
+
+func lastSegment(field string) string {
+	if i := strings.LastIndexByte(field, '.'); i >= 0 {
+		return field[i+1:]
+	}
+	return field
+}
+
+// jsonTypeName names the JSON type a Go type decodes from.
+func jsonTypeName(t reflect.Type) string {
+	if t == nil {
+		return "a value"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a value"
+}
+
+// isAbsent reports whether a raw value was left out or null.
+func isAbsent(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// parseFlexID reads an id sent as a number or a numeric string; null or ""
+// is 0.
+func parseFlexID(raw json.RawMessage) (int64, bool) {
+	if isAbsent(raw) {
+		return 0, true
+	}
+	raw = bytes.TrimSpace(raw)
+	s := string(raw)
+	if raw[0] == '"' {
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return 0, false
+		}
+		if s = strings.TrimSpace(s); s == "" {
+			return 0, true
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// parseParticipant reads one participant object and returns it with its
+// type, or the reason it is invalid.
+func parseParticipant(raw json.RawMessage) (zendesk.Participant, zendesk.Channel, string) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return zendesk.Participant{}, "", "must be a participant object"
+	}
+	var in participantIn
+	if err := json.Unmarshal(raw, &in); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return zendesk.Participant{}, "", fmt.Sprintf("%s must be %s", typeErr.Field, jsonTypeName(typeErr.Type))
+		}
+		return zendesk.Participant{}, "", "is not a participant object"
+	}
+	var p zendesk.Participant
+	var ok bool
+	if p.UserID, ok = parseFlexID(in.UserID); !ok {
+		return p, "", "user_id must be an integer"
+	}
+	if p.SupportGroupID, ok = parseFlexID(in.SupportGroupID); !ok {
+		return p, "", "support_group_id must be an integer"
+	}
+	if p.SupportAgentID, ok = parseFlexID(in.SupportAgentID); !ok {
+		return p, "", "support_agent_id must be an integer"
+	}
+	p.Name = strings.TrimSpace(deref(in.Name))
+	p.Email = strings.TrimSpace(deref(in.Email))
+	p.SlackWorkspaceID = strings.TrimSpace(deref(in.SlackWorkspaceID))
+	p.SlackChannelID = strings.TrimSpace(deref(in.SlackChannelID))
+	p.MSTeamsChannelID = strings.TrimSpace(deref(in.MSTeamsChannelID))
+
+	var kinds []zendesk.Channel
+	if p.UserID != 0 || p.Email != "" || p.Name != "" {
+		kinds = append(kinds, zendesk.ChannelEmail)
+	}
+	if p.SlackWorkspaceID != "" || p.SlackChannelID != "" {
+		kinds = append(kinds, zendesk.ChannelSlack)
+	}
+	if p.SupportGroupID != 0 || p.SupportAgentID != 0 {
+		kinds = append(kinds, zendesk.ChannelChildTicket)
+	}
+	if p.MSTeamsChannelID != "" {
+		kinds = append(kinds, zendesk.ChannelMSTeams)
+	}
+	switch len(kinds) {
+	case 0:
+		return p, "", "has no participant fields: set user_id, email (and name), slack_workspace_id and slack_channel_id, support_group_id (and support_agent_id), or msteams_channel_id"
+	case 1:
+	default:
+		names := make([]string, len(kinds))
+		for i, k := range kinds {
+			names[i] = string(k)
+		}
+		return p, "", "mixes fields of participant types " + strings.Join(names, " and ")
+	}
+	switch kinds[0] {
+	case zendesk.ChannelEmail:
+		switch {
+		case p.UserID < 0:
+			return p, "", "user_id must be positive"
+		case p.UserID == 0 && p.Email == "":
+			return p, "", "name needs an email (or set user_id)"
+		case p.Email != "" && !plausibleEmail(p.Email):
+			return p, "", fmt.Sprintf("email %q is invalid", p.Email)
+		}
+	case zendesk.ChannelSlack:
+		if p.SlackWorkspaceID == "" || p.SlackChannelID == "" {
+			return p, "", "a Slack participant needs both slack_workspace_id and slack_channel_id"
+		}
+	case zendesk.ChannelChildTicket:
+		switch {
+		case p.SupportGroupID == 0:
+			return p, "", "support_agent_id needs support_group_id"
+		case p.SupportGroupID < 0 || p.SupportAgentID < 0:
+			return p, "", "support_group_id and support_agent_id must be positive"
+		}
+	}
+	return p, kinds[0], ""
+}
+
+func plausibleEmail(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t\r\n<>,;")
+}
+
+// parseRecipients reads a message's "to": participants all of one type.
+func parseRecipients(raw json.RawMessage) ([]zendesk.Participant, zendesk.Channel, []string) {
+	if isAbsent(raw) {
+		return nil, "", nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, "", []string{"to must be an array of participants"}
+	}
+	var out []zendesk.Participant
+	var problems []string
+	var first zendesk.Channel
+	firstIndex := -1
+	for i, item := range items {
+		p, kind, problem := parseParticipant(item)
+		if problem != "" {
+			problems = append(problems, fmt.Sprintf("to[%d] %s", i, problem))
+			continue
+		}
+		if firstIndex < 0 {
+			first, firstIndex = kind, i
+		} else if kind != first {
+			problems = append(problems, fmt.Sprintf(
+				"to[%d] is a %s participant but to[%d] is %s: participant types cannot be mixed in one message",
+				i, kind, firstIndex, first))
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, first, problems
+}
+
+// parseExternalIDs reads an external_ids object, whose values must be
+// strings.
+func parseExternalIDs(raw json.RawMessage) (map[string]string, []string) {
+	if isAbsent(raw) {
+		return nil, nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		return nil, []string{"external_ids must be an object of string values"}
+	}
+	out := make(map[string]string, len(fields))
+	var problems []string
+	for k, v := range fields {
+		v = bytes.TrimSpace(v)
+		var s string
+		if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &s) != nil {
+			problems = append(problems, fmt.Sprintf("the value of %q must be a string, not %s", k, jsonKind(v)))
+			continue
+		}
+		if strings.TrimSpace(k) == "" {
+			problems = append(problems, "keys must not be blank")
+			continue
+		}
+		out[k] = s
+	}
+	return out, problems
+}
+
+func jsonKind(v json.RawMessage) string {
+	if len(v) == 0 {
+		return "nothing"
+	}
+	switch v[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	case '"':
+		return "a string"
+	}
+	return "a number"
+}
+
+// messageRules says how a message is checked and completed.
+type messageRules struct {
+	// requireTo asks for at least one recipient (Create; Reply checks
+	// earlier and answers 400).
+	requireTo bool
+	// subject is used when the message has none.
+	subject string
+	// label prefixes the reasons, such as "events[1].message: ".
+	label string
+}
+
+// parsedMessage is a validated message before its attachments are tied to
+// a conversation.
+type parsedMessage struct {
+	msg     zendesk.Message
+	channel zendesk.Channel
+	uploads []*upload
+}
+
+// parseMessage validates a message and completes it the way Zendesk does:
+// html_body from body (or body from html_body), preview_text, the agent as
+// the sender when none is named. Problems go into details. The caller
+// holds s.mu.
+func (s *Server) parseMessage(in *messageIn, rules messageRules, details validationErrors) parsedMessage {
+	var pm parsedMessage
+	m := &pm.msg
+	m.Subject = strings.TrimSpace(in.Subject)
+	if m.Subject == "" {
+		m.Subject = rules.subject
+	}
+	m.Body, m.HTMLBody = in.Body, in.HTMLBody
+	switch {
+	case strings.TrimSpace(in.Body) == "" && strings.TrimSpace(in.HTMLBody) == "":
+		details.add("body", "%sbody is required (or html_body)", rules.label)
+	case strings.TrimSpace(in.HTMLBody) == "":
+		m.HTMLBody = htmlFromBody(in.Body)
+	case strings.TrimSpace(in.Body) == "":
+		m.Body = textFromHTML(in.HTMLBody)
+	}
+	if m.Subject != "" {
+		m.PreviewText = m.Subject
+	} else {
+		m.PreviewText = preview(m.Body, messagePreviewLength)
+	}
+
+	to, channel, problems := parseRecipients(in.To)
+	for _, p := range problems {
+		details.add("to", "%s%s", rules.label, p)
+	}
+	if rules.requireTo && len(to) == 0 && len(problems) == 0 {
+		details.add("to", "%sto needs at least one participant", rules.label)
+	}
+	pm.channel = channel
+	for _, p := range to {
+		m.To = append(m.To, s.resolve(p))
+	}
+
+	m.From = s.agent()
+	if !isAbsent(in.From) {
+		from, kind, problem := parseParticipant(in.From)
+		switch {
+		case problem != "":
+			details.add("from", "%sfrom %s", rules.label, problem)
+		case kind != zendesk.ChannelEmail && channel != "" && kind != channel:
+			details.add("from", "%sfrom is a %s participant but the recipients are %s: participant types cannot be mixed in one message",
+				rules.label, kind, channel)
+		default:
+			m.From = s.resolve(from)
+		}
+	}
+
+	ids, problems := parseExternalIDs(in.ExternalIDs)
+	for _, p := range problems {
+		details.add("external_ids", "%smessage %s", rules.label, p)
+	}
+	if len(ids) > 0 {
+		m.ExternalIDs = ids
+	}
+
+	if !isAbsent(in.AttachmentIDs) {
+		var attIDs []string
+		if err := json.Unmarshal(in.AttachmentIDs, &attIDs); err != nil {
+			details.add("attachment_ids", "%sattachment_ids must be an array of strings", rules.label)
+		}
+		for _, id := range attIDs {
+			u, ok := s.uploadsByID[id]
+			if !ok {
+				details.add("attachment_ids", "%sattachment %q was not found: upload it first", rules.label, id)
+				continue
+			}
+			pm.uploads = append(pm.uploads, u)
+		}
+	}
+	return pm
+}
+
+// resolve replaces a reference to the agent the credentials belong to by
+// the agent's full participant.
+func (s *Server) resolve(p zendesk.Participant) zendesk.Participant {
+	if p.Channel() != zendesk.ChannelEmail {
+		return p
+	}
+	if p.UserID == AgentUserID || (p.UserID == 0 && strings.EqualFold(p.Email, s.cfg.email)) {
+		return s.agent()
+	}
+	return p
+}
+
+// attachmentsFor turns uploads into the attachments of a message of a
+// conversation.
+func (s *Server) attachmentsFor(ticketID int64, convID string, uploads []*upload) []zendesk.Attachment {
+	var out []zendesk.Attachment
+	for _, u := range uploads {
+		out = append(out, zendesk.Attachment{
+			ID:          u.meta.ID,
+			FileName:    u.meta.Name,
+			ContentType: u.meta.ContentType,
+			ContentURL: s.conversationURL(ticketID, convID) + "/attachments/" + url.PathEscape(u.meta.ID) +
+				"/download/" + url.PathEscape(u.meta.Name),
+			Size:   u.meta.Size,
+			Width:  u.meta.Width,
+			Height: u.meta.Height,
+		})
+	}
+	return out
+}
+
+func participantKey(p zendesk.Participant) string {
+	switch p.Channel() {
+	case zendesk.ChannelSlack:
+		return "slack:" + p.SlackWorkspaceID + "/" + p.SlackChannelID
+	case zendesk.ChannelChildTicket:
+		return "group:" + itoa(p.SupportGroupID) + "/" + itoa(p.SupportAgentID)
+	case zendesk.ChannelMSTeams:
+		return "teams:" + p.MSTeamsChannelID
+	}
+	if p.UserID != 0 {
+		return "user:" + itoa(p.UserID)
+	}
+	return "email:" + strings.ToLower(p.Email)
+}
+
+// addParticipants appends the participants not yet in list.
+func addParticipants(list []zendesk.Participant, more ...zendesk.Participant) []zendesk.Participant {
+	seen := make(map[string]bool, len(list))
+	for _, p := range list {
+		seen[participantKey(p)] = true
+	}
+	for _, p := range more {
+		k := participantKey(p)
+		if p == (zendesk.Participant{}) || seen[k] {
+			continue
+		}
+		seen[k] = true
+		list = append(list, p)
+	}
+	return list
+}
+
+// htmlFromBody renders a plain-text body the way Zendesk does: escaped, one
+// paragraph per block of lines separated by blank lines, line breaks inside
+// a paragraph as <br>.
+func htmlFromBody(body string) string {
+	body = strings.ReplaceAll(body, "\r\n", "\n")
+	var b strings.Builder
+	b.WriteString(`<div class="zd-comment">`)
+	var para []string
+	flush := func() {
+		if len(para) > 0 {
+			b.WriteString("<p>" + strings.Join(para, "<br>") + "</p>")
+			para = nil
+		}
+	}
+	for _, line := range strings.Split(body, "\n") {
+		if strings.TrimSpace(line) == "" {
+			flush()
+			continue
+		}
+		para = append(para, html.EscapeString(line))
+	}
+	flush()
+	b.WriteString("</div>")
+	return b.String()
+}
+
+// textFromHTML is the plain text of an html_body: tags dropped, paragraphs
+// and line breaks kept as new lines, entities decoded.
+func textFromHTML(h string) string {
+	var b strings.Builder
+	var tag strings.Builder
+	inTag := false
+	for _, r := range h {
+		switch {
+		case inTag && r == '>':
+			inTag = false
+			name := strings.ToLower(strings.TrimSpace(tag.String()))
+			switch {
+			case strings.HasPrefix(name, "br"):
+				b.WriteString("\n")
+			case name == "/p" || name == "/div" || name == "/li":
+				b.WriteString("\n\n")
+			}
+		case inTag:
+			tag.WriteRune(r)
+		case r == '<':
+			inTag = true
+			tag.Reset()
+		default:
+			b.WriteRune(r)
+		}
+	}
+	text := html.UnescapeString(b.String())
+	for strings.Contains(text, "\n\n\n") {
+		text = strings.ReplaceAll(text, "\n\n\n", "\n\n")
+	}
+	return strings.TrimSpace(text)
+}
+
+// preview is text on one line, cut to n runes.
+func preview(text string, n int) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if utf8.RuneCountInString(text) <= n {
+		return text
+	}
+	return string([]rune(text)[:n])
+}
+
+// Answers, shaped as Zendesk writes them: conversation times with +00:00,
+// event times with Z, both with milliseconds; unknown values null.
+
+const (
+	conversationTimeLayout = "2006-01-02T15:04:05.000-07:00"
+	eventTimeLayout        = "2006-01-02T15:04:05.000Z07:00"
+)
+
+func timeOut(t time.Time, layout string) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(layout)
+}
+
+func stringOrNull(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func idOrNull(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+type conversationOut struct {
+	CreatedAt      any               `json:"created_at"`
+	ExternalIDs    map[string]string `json:"external_ids"`
+	ID             string            `json:"id"`
+	MessageAddedAt any               `json:"message_added_at"`
+	Participants   []map[string]any  `json:"participants"`
+	PreviewText    any               `json:"preview_text"`
+	State          string            `json:"state"`
+	StateUpdatedAt any               `json:"state_updated_at"`
+	Subject        any               `json:"subject"`
+	TicketID       any               `json:"ticket_id"`
+	UpdatedAt      any               `json:"updated_at"`
+	URL            string            `json:"url"`
+}
+
+type eventOut struct {
+	Actor              map[string]any `json:"actor"`
+	CreatedAt          any            `json:"created_at"`
+	ID                 string         `json:"id"`
+	Message            *messageOut    `json:"message,omitempty"`
+	SideConversationID string         `json:"side_conversation_id"`
+	TicketID           any            `json:"ticket_id"`
+	Type               string         `json:"type"`
+	Updates            map[string]any `json:"updates,omitempty"`
+	URL                string         `json:"url,omitempty"`
+	Via                string         `json:"via"`
+}
+
+type messageOut struct {
+	Attachments []attachmentOut   `json:"attachments"`
+	Body        string            `json:"body"`
+	ExternalIDs map[string]string `json:"external_ids"`
+	From        map[string]any    `json:"from"`
+	HTMLBody    string            `json:"html_body"`
+	PreviewText string            `json:"preview_text"`
+	Subject     any               `json:"subject"`
+	To          []map[string]any  `json:"to"`
+}
+
+type attachmentOut struct {
+	ContentType string `json:"content_type"`
+	ContentURL  string `json:"content_url"`
+	FileName    string `json:"file_name"`
+	Height      int    `json:"height"`
+	ID          string `json:"id"`
+	Inline      bool   `json:"inline"`
+	Size        int64  `json:"size"`
+	Width       int    `json:"width"`
+}
+
+type uploadOut struct {
+	ContentType string `json:"content_type"`
+	Height      int    `json:"height"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Size        int64  `json:"size"`
+	Width       int    `json:"width"`
+}
+
+// participantOut writes the fields of the participant's type, null where
+// Zendesk knows nothing.
+func participantOut(p zendesk.Participant) map[string]any {
+	if p == (zendesk.Participant{}) {
+		return nil
+	}
+	m := map[string]any{}
+	switch p.Channel() {
+	case zendesk.ChannelSlack:
+		m["slack_workspace_id"] = p.SlackWorkspaceID
+		m["slack_channel_id"] = p.SlackChannelID
+		if p.Name != "" {
+			m["name"] = p.Name
+		}
+	case zendesk.ChannelChildTicket:
+		m["support_group_id"] = p.SupportGroupID
+		m["support_agent_id"] = idOrNull(p.SupportAgentID)
+	case zendesk.ChannelMSTeams:
+		m["msteams_channel_id"] = p.MSTeamsChannelID
+		if p.Name != "" {
+			m["name"] = p.Name
+		}
+	default:
+		m["email"] = stringOrNull(p.Email)
+		m["name"] = stringOrNull(p.Name)
+		m["user_id"] = idOrNull(p.UserID)
+	}
+	return m
+}
+
+func participantsOut(ps []zendesk.Participant) []map[string]any {
+	out := make([]map[string]any, 0, len(ps))
+	for _, p := range ps {
+		if m := participantOut(p); m != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+func conversationToWire(sc zendesk.SideConversation) conversationOut {
+	return conversationOut{
+		CreatedAt:      timeOut(sc.CreatedAt, conversationTimeLayout),
+		ExternalIDs:    nonNilMap(sc.ExternalIDs),
+		ID:             sc.ID,
+		MessageAddedAt: timeOut(sc.MessageAddedAt, conversationTimeLayout),
+		Participants:   participantsOut(sc.Participants),
+		PreviewText:    stringOrNull(sc.PreviewText),
+		State:          string(sc.State),
+		StateUpdatedAt: timeOut(sc.StateUpdatedAt, conversationTimeLayout),
+		Subject:        stringOrNull(sc.Subject),
+		TicketID:       idOrNull(sc.TicketID),
+		UpdatedAt:      timeOut(sc.UpdatedAt, conversationTimeLayout),
+		URL:            sc.URL,
+	}
+}
+
+func eventToWire(ev zendesk.Event) eventOut {
+	out := eventOut{
+		Actor:              participantOut(ev.Actor),
+		CreatedAt:          timeOut(ev.CreatedAt, eventTimeLayout),
+		ID:                 ev.ID,
+		SideConversationID: ev.SideConversationID,
+		TicketID:           idOrNull(ev.TicketID),
+		Type:               string(ev.Type),
+		URL:                ev.URL,
+		Via:                ev.Via,
+	}
+	if ev.Message != nil {
+		m := ev.Message
+		mo := &messageOut{
+			Attachments: make([]attachmentOut, 0, len(m.Attachments)),
+			Body:        m.Body,
+			ExternalIDs: nonNilMap(m.ExternalIDs),
+			From:        participantOut(m.From),
+			HTMLBody:    m.HTMLBody,
+			PreviewText: m.PreviewText,
+			Subject:     stringOrNull(m.Subject),
+			To:          participantsOut(m.To),
+		}
+		for _, a := range m.Attachments {
+			mo.Attachments = append(mo.Attachments, attachmentOut{
+				ContentType: a.ContentType, ContentURL: a.ContentURL, FileName: a.FileName,
+				Height: a.Height, ID: a.ID, Inline: a.Inline, Size: a.Size, Width: a.Width,
+			})
+		}
+		out.Message = mo
+	}
+	if ev.Type == zendesk.EventUpdate || ev.Updates != (zendesk.Updates{}) {
+		out.Updates = updatesToWire(ev.Updates)
+	}
+	return out
+}
+
+func updatesToWire(u zendesk.Updates) map[string]any {
+	m := map[string]any{}
+	if u.State != "" {
+		m["state"] = string(u.State)
+	}
+	if u.Subject != "" {
+		m["subject"] = u.Subject
+	}
+	return m
+}
+
+func eventsToWire(evs []zendesk.Event) []eventOut {
+	out := make([]eventOut, len(evs))
+	for i, ev := range evs {
+		out[i] = eventToWire(ev)
+	}
+	return out
+}
