@@ -326,9 +326,11 @@ type Response struct {
 	UnmatchedEvents []Event
 }
 
-// RateLimit is the rate-limit state of the last response, read from the
-// X-Rate-Limit, X-Rate-Limit-Remaining and ratelimit-* headers. A field the
-// response did not carry is -1 (Limit, Remaining) or 0 (Reset).
+// RateLimit is the rate-limit state of the last response: the budget that
+// governed the request, read from the ratelimit-limit, ratelimit-remaining
+// and ratelimit-reset headers, or from X-Rate-Limit and
+// X-Rate-Limit-Remaining (the plan-wide budget) when those are missing. A
+// field the response did not carry is -1 (Limit, Remaining) or 0 (Reset).
 type RateLimit struct {
 	Limit     int
 	Remaining int
@@ -475,10 +477,12 @@ func newResponse(resp *http.Response, attempts int) *Response {
 		Attempts:  attempts,
 		Rate:      RateLimit{Limit: -1, Remaining: -1},
 	}
-	if v, ok := headerInt(h, "X-Rate-Limit", "Ratelimit-Limit"); ok {
+	// The ratelimit-* headers describe the budget that governs this very
+	// request (for Create and Reply, their own); X-Rate-Limit* the plan.
+	if v, ok := headerInt(h, "Ratelimit-Limit", "X-Rate-Limit"); ok {
 		r.Rate.Limit = v
 	}
-	if v, ok := headerInt(h, "X-Rate-Limit-Remaining", "Ratelimit-Remaining"); ok {
+	if v, ok := headerInt(h, "Ratelimit-Remaining", "X-Rate-Limit-Remaining"); ok {
 		r.Rate.Remaining = v
 	}
 	if v, ok := headerInt(h, "Ratelimit-Reset"); ok && v > 0 {

@@ -196,7 +196,6 @@ func validateParticipants(field string, from Participant, to []Participant, requ
 		}
 	}
 	var first Channel
-	firstIndex := 0
 	for i, p := range to {
 		name := field + ".to[" + strconv.Itoa(i) + "]"
 		if err := p.validate(name); err != nil {
@@ -210,8 +209,8 @@ func validateParticipants(field string, from Participant, to []Participant, requ
 		if c != first {
 			return &ValidationError{
 				Field: name,
-				Reason: fmt.Sprintf("is a %s participant but %s.to[%d] is %s: one message cannot mix participant types",
-					c, field, firstIndex, first),
+				Reason: fmt.Sprintf("is of type %s, but %s.to[0] is of type %s: one message cannot mix participant types",
+					c, field, first),
 				kind: ErrMixedParticipants,
 			}
 		}
@@ -225,7 +224,7 @@ func validateParticipants(field string, from Participant, to []Participant, requ
 	if c := from.Channel(); c != ChannelEmail && first != "" && c != first {
 		return &ValidationError{
 			Field:  field + ".from",
-			Reason: fmt.Sprintf("is a %s participant but the recipients are %s: one message cannot mix participant types", c, first),
+			Reason: fmt.Sprintf("is of type %s, but the recipients are of type %s: one message cannot mix participant types", c, first),
 			kind:   ErrMixedParticipants,
 		}
 	}

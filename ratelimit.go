@@ -121,18 +121,24 @@ func (p *pacer) take(ctx context.Context, b bucket, sleep func(context.Context, 
 	return nil
 }
 
-// observe learns from a response: a Retry-After on 429 or 503, or a
-// rate-limit header saying nothing remains until a reset, pauses bucket b
-// for every call.
+// observe learns from a response: a Retry-After on 429 or 503, or the
+// ratelimit-* headers (the budget that governed the request) saying nothing
+// remains until a reset, pauses bucket b for every call. A plan-wide
+// X-Rate-Limit-Remaining of 0 pauses the plan when no other budget answered.
 func (p *pacer) observe(resp *http.Response, b bucket) {
 	if resp == nil {
 		return
 	}
 	var pause time.Duration
+	h := resp.Header
 	if ra, ok := retryAfterOf(resp); ok {
 		pause = ra
-	} else if remaining, ok := headerInt(resp.Header, "X-Rate-Limit-Remaining", "Ratelimit-Remaining"); ok && remaining == 0 {
-		if reset, ok := headerInt(resp.Header, "Ratelimit-Reset"); ok && reset > 0 {
+	} else if reset, ok := headerInt(h, "Ratelimit-Reset"); ok && reset > 0 {
+		remaining, ok := headerInt(h, "Ratelimit-Remaining")
+		if !ok && b == bucketPlan {
+			remaining, ok = headerInt(h, "X-Rate-Limit-Remaining")
+		}
+		if ok && remaining == 0 {
 			pause = time.Duration(reset) * time.Second
 		}
 	}

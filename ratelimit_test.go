@@ -129,3 +129,34 @@ func TestWithRateLimitValidation(t *testing.T) {
 		assert.Error(t, err, "%+v", l)
 	}
 }
+
+// On a Create, the ratelimit-* headers are the create/reply budget: an
+// exhausted one holds the next create but not other requests, and the
+// plan-wide numbers beside it do not pause the create budget.
+func TestCreateReplyBudgetHeaders(t *testing.T) {
+	t.Parallel()
+	c, mt, w := newMockClient(t)
+	created := string(fixture(t, "responses/create_side_conversation.json"))
+	register(mt, http.MethodPost, testRoot+"tickets/42/side_conversations",
+		reply(201, created, "X-Rate-Limit", "700", "X-Rate-Limit-Remaining", "0", "ratelimit-limit", "300", "ratelimit-remaining", "5", "ratelimit-reset", "30"),
+		reply(201, created, "X-Rate-Limit", "700", "X-Rate-Limit-Remaining", "650", "ratelimit-limit", "300", "ratelimit-remaining", "0", "ratelimit-reset", "9"),
+		reply(201, created))
+	register(mt, http.MethodGet, testRoot+"tickets/42/side_conversations/"+convID, reply(200, string(fixture(t, "responses/show_side_conversation.json"))))
+
+	_, resp, err := createOn(c)
+	require.NoError(t, err)
+	assert.Equal(t, RateLimit{Limit: 300, Remaining: 5, Reset: 30 * time.Second}, resp.Rate, "the governing budget")
+	_, _, err = createOn(c)
+	require.NoError(t, err)
+	assert.Empty(t, w.all(), "budget left: no pause")
+
+	_, _, err = c.SideConversations.Show(context.Background(), 42, convID, nil)
+	require.NoError(t, err)
+	assert.Empty(t, w.all(), "the create budget does not hold a read")
+
+	_, _, err = createOn(c)
+	require.NoError(t, err)
+	waits := w.all()
+	require.Len(t, waits, 1)
+	near(t, 9*time.Second, waits[0])
+}
