@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -408,17 +409,30 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 		return nil, &requestError{method: cl.method, url: cl.url, phase: "not sent: waiting for the rate limit", err: err}
 	}
 	rc := &retryablehttp.Client{
-		HTTPClient:   c.http,
-		RetryMax:     c.retry.MaxRetries,
-		RetryWaitMin: c.retry.MinWait,
-		RetryWaitMax: c.retry.MaxWait,
-		CheckRetry:   st.checkRetry,
-		Backoff:      st.backoff,
-		PrepareRetry: st.prepareRetry,
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		HTTPClient:     c.http,
+		RetryMax:       c.retry.MaxRetries,
+		RetryWaitMin:   c.retry.MinWait,
+		RetryWaitMax:   c.retry.MaxWait,
+		CheckRetry:     st.checkRetry,
+		Backoff:        st.backoff,
+		PrepareRetry:   st.prepareRetry,
+		RequestLogHook: st.countAttempt,
+		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
 	}
-	resp, err := rc.Do(req) //nolint:bodyclose // closed below, on both paths
-	if err != nil {
+	if out != nil {
+		// Decoding inside the retry loop lets a GET whose body broke off
+		// be tried again like any other failed read.
+		req.SetResponseHandler(func(resp *http.Response) error { return c.decodeSuccess(resp, out, st.attempts) })
+	}
+	resp, err := rc.Do(req) //nolint:bodyclose // closed below, on every path
+	var bad *decodeError
+	switch {
+	case errors.As(err, &bad) && resp != nil:
+		defer drainAndClose(resp.Body)
+		r := newResponse(resp, st.attempts)
+		c.logDone(ctx, cl, r, st.attempts, start, err)
+		return r, &responseError{method: cl.method, url: cl.url, status: resp.StatusCode, requestID: r.RequestID, err: bad.err}
+	case err != nil:
 		if resp != nil {
 			drainAndClose(resp.Body)
 		}
@@ -432,17 +446,38 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return r, newAPIError(cl, resp, r.RequestID)
 	}
-	if out == nil {
-		return r, nil
-	}
-	if err := c.decode(resp.Body, out); err != nil {
-		return r, &responseError{method: cl.method, url: cl.url, status: resp.StatusCode, requestID: r.RequestID, err: err}
-	}
 	if p, ok := out.(paginated); ok {
 		r.NextPage, r.PreviousPage, r.Count = p.pagination()
 	}
 	return r, nil
 }
+
+// decodeSuccess decodes a 2xx body into out; other answers are left for the
+// error path. A failure is a *decodeError, which the retry policy retries
+// for idempotent methods when the body may decode another time.
+func (c *Client) decodeSuccess(resp *http.Response, out any, attempt int) error {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil
+	}
+	if attempt > 1 {
+		// A broken earlier body may have filled part of out.
+		reflect.ValueOf(out).Elem().SetZero()
+	}
+	if retryable, err := c.decodeBody(resp.Body, out); err != nil {
+		return &decodeError{err: err, final: !retryable}
+	}
+	return nil
+}
+
+// decodeError is a 2xx answer whose body could not be decoded. It is final
+// when another attempt cannot help: a body too large or of the wrong shape.
+type decodeError struct {
+	err   error
+	final bool
+}
+
+func (e *decodeError) Error() string { return e.err.Error() }
+func (e *decodeError) Unwrap() error { return e.err }
 
 // waitForTurn holds a first attempt back while Zendesk asked every request
 // to pause (unless the pause is longer than MaxRetryAfter: the server will
@@ -526,19 +561,24 @@ func newAPIError(cl *call, resp *http.Response, requestID string) *APIError {
 	return e
 }
 
-// decode reads one JSON value from body into out, through the size limit.
-func (c *Client) decode(body io.Reader, out any) error {
+// decodeBody reads one JSON value from body into out, through the size
+// limit. On failure it also reports whether another attempt might decode:
+// true when the body broke off, was empty or was not JSON at all (a proxy's
+// page), false when it was too large or whole JSON of the wrong shape.
+func (c *Client) decodeBody(body io.Reader, out any) (retryable bool, err error) {
 	lb := &limitedBody{r: body, remaining: c.maxBody}
-	err := json.NewDecoder(lb).Decode(out)
+	err = json.NewDecoder(lb).Decode(out)
+	var syntaxErr *json.SyntaxError
 	switch {
 	case err == nil:
-		return nil
+		return false, nil
 	case lb.exceeded:
-		return fmt.Errorf("the body is larger than the client's %d-byte limit (see WithMaxResponseBytes); it was not read further", c.maxBody)
+		return false, fmt.Errorf("the body is larger than the client's %d-byte limit (see WithMaxResponseBytes); it was not read further: %w", c.maxBody, errBodyTooLarge)
 	case errors.Is(err, io.EOF):
-		return errors.New("the body is empty")
+		return true, errors.New("the body is empty")
 	default:
-		return fmt.Errorf("the body could not be decoded: %w", err)
+		retryable = lb.readErr != nil || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syntaxErr)
+		return retryable, fmt.Errorf("the body could not be decoded: %w", err)
 	}
 }
 
@@ -548,6 +588,7 @@ type limitedBody struct {
 	r         io.Reader
 	remaining int64
 	exceeded  bool
+	readErr   error // a failure of the connection, not the end of the body
 }
 
 var errBodyTooLarge = errors.New("response body too large")
@@ -567,6 +608,9 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 	}
 	n, err := l.r.Read(p)
 	l.remaining -= int64(n)
+	if err != nil && err != io.EOF {
+		l.readErr = err
+	}
 	return n, err
 }
 

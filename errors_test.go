@@ -164,11 +164,14 @@ func TestDecodeErrorsOnSuccess(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name, body, want string
+		calls            int
 	}{
-		{"empty", "", "the body is empty"},
-		{"truncated", `{"side_conversation":{"id":"x"`, "could not be decoded"},
-		{"wrong types", `{"side_conversation":{"id":42}}`, "could not be decoded"},
-		{"html", `<html>ok</html>`, "could not be decoded"},
+		// A body that broke off may come whole next time: a GET is retried.
+		{"empty", "", "the body is empty", 4},
+		{"truncated", `{"side_conversation":{"id":"x"`, "could not be decoded", 4},
+		{"html", `<html>ok</html>`, "could not be decoded", 4},
+		// The wrong shape will not change: no retry.
+		{"wrong types", `{"side_conversation":{"id":42}}`, "could not be decoded", 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -183,9 +186,24 @@ func TestDecodeErrorsOnSuccess(t *testing.T) {
 			assert.NotErrorIs(t, err, ErrMaybeSent, "a GET changes nothing")
 			assert.Contains(t, err.Error(), tc.want)
 			assert.Contains(t, err.Error(), "rid-2")
-			assert.Len(t, rec.calls(), 1, "a success status is not retried")
+			assert.Len(t, rec.calls(), tc.calls)
+			assert.Equal(t, tc.calls, resp.Attempts)
 		})
 	}
+}
+
+// A retried read starts from an empty value: nothing of the broken body
+// stays behind.
+func TestRetriedDecodeStartsClean(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newMockClient(t)
+	register(mt, http.MethodGet, testRoot+"tickets/42/side_conversations/"+convID,
+		reply(200, `{"side_conversation":{"id":"a","subject":"stale","external_ids":{"k":"v"},"participants":[{"email":"x@example.com"}`),
+		reply(200, `{"side_conversation":{"id":"a"}}`))
+	sc, resp, err := c.SideConversations.Show(context.Background(), 42, convID, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 2, resp.Attempts)
+	assert.Equal(t, SideConversation{ID: "a"}, *sc)
 }
 
 // A POST that succeeded but whose answer cannot be read took effect: the

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 // ErrMaybeSent is matched when a POST (Create, Reply, Import, ImportEvents,
@@ -208,7 +210,8 @@ func isDialError(err error) bool {
 func isPermanentTransportError(err error) bool {
 	var certErr *tls.CertificateVerificationError
 	var redirErr *redirectError
-	return errors.As(err, &certErr) || errors.As(err, &redirErr)
+	var decErr *decodeError
+	return errors.As(err, &certErr) || errors.As(err, &redirErr) || errors.As(err, &decErr) && decErr.final
 }
 
 // redirectError is returned by the client's redirect policy.
@@ -281,8 +284,14 @@ type attemptState struct {
 	waitErr         error
 }
 
+// countAttempt runs before each attempt (the retry loop's request hook).
+func (s *attemptState) countAttempt(_ retryablehttp.Logger, _ *http.Request, retry int) {
+	s.attempts = retry + 1
+}
+
+// checkRetry runs after each attempt, and once more after the response
+// handler when that decoded the body.
 func (s *attemptState) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	s.attempts++
 	s.lastErr, s.lastResp = err, resp
 	s.client.pacer.observe(resp, s.bucket)
 	if ctx.Err() != nil {
