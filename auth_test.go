@@ -118,7 +118,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	for _, creds := range all {
 		c, err := NewClient("acme", creds)
 		require.NoError(t, err)
-		values := []any{creds, &creds, holder{Name: "x", Creds: creds, inner: creds}, &holder{Creds: creds, inner: creds}, c, *c}
+		values := []any{creds, &creds, holder{Name: "x", Creds: creds, inner: creds}, &holder{Creds: creds, inner: creds}, c}
 		var out strings.Builder
 		for _, v := range values {
 			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%T", "%d"} {

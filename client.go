@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -42,11 +43,16 @@ type Client struct {
 	creds      Credentials
 	http       *http.Client
 	userAgent  string
-	retry      RetryPolicy
-	logger     *slog.Logger
-	maxBody    int64
-	maxUpload  int64
-	pacer      *pacer
+	// userAgentHeader is the User-Agent header value, built once.
+	userAgentHeader []string
+	retry           RetryPolicy
+	logger          *slog.Logger
+	maxBody         int64
+	maxUpload       int64
+	pacer           *pacer
+	// states recycles the per-call retry state, whose callbacks are bound
+	// to it once instead of on every call.
+	states sync.Pool
 }
 
 type service struct{ client *Client }
@@ -230,6 +236,7 @@ func NewClient(subdomain string, creds Credentials, opts ...Option) (*Client, er
 	if cfg.userAgent != "" {
 		c.userAgent = cfg.userAgent + " " + defaultUserAgent
 	}
+	c.userAgentHeader = []string{c.userAgent}
 	c.http = c.guardedHTTPClient(cfg.httpClient)
 	c.SideConversations = &SideConversationsService{client: c}
 	return c, nil
@@ -394,45 +401,36 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zendesk: building %s %s: %w", cl.method, cl.url, err)
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
+	h := req.Header
+	h["Accept"] = acceptJSON
+	h["User-Agent"] = c.userAgentHeader
 	if cl.contentType != "" {
-		req.Header.Set("Content-Type", cl.contentType)
+		h["Content-Type"] = []string{cl.contentType}
 	}
 	if err := c.authorize(req.Request); err != nil {
 		return nil, &requestError{method: cl.method, url: cl.url, phase: "not sent", err: err}
 	}
-
-	start := time.Now()
-	st := &attemptState{client: c, ctx: ctx, method: cl.method, url: cl.url, bucket: cl.bucket}
 	if err := c.waitForTurn(ctx, cl.bucket); err != nil {
 		return nil, &requestError{method: cl.method, url: cl.url, phase: "not sent: waiting for the rate limit", err: err}
 	}
-	rc := &retryablehttp.Client{
-		HTTPClient:     c.http,
-		RetryMax:       c.retry.MaxRetries,
-		RetryWaitMin:   c.retry.MinWait,
-		RetryWaitMax:   c.retry.MaxWait,
-		CheckRetry:     st.checkRetry,
-		Backoff:        st.backoff,
-		PrepareRetry:   st.prepareRetry,
-		RequestLogHook: st.countAttempt,
-		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
-	}
+
+	start := time.Now()
+	st := c.attempt(ctx, cl, out)
+	defer c.release(st)
 	if out != nil {
 		// Decoding inside the retry loop lets a GET whose body broke off
 		// be tried again like any other failed read.
-		req.SetResponseHandler(func(resp *http.Response) error { return c.decodeSuccess(resp, out, st.attempts) })
+		req.SetResponseHandler(st.decodeHandler)
 	}
-	resp, err := rc.Do(req) //nolint:bodyclose // closed below, on every path
-	var bad *decodeError
-	switch {
-	case errors.As(err, &bad) && resp != nil:
-		defer drainAndClose(resp.Body)
-		r := newResponse(resp, st.attempts)
-		c.logDone(ctx, cl, r, st.attempts, start, err)
-		return r, &responseError{method: cl.method, url: cl.url, status: resp.StatusCode, requestID: r.RequestID, err: bad.err}
-	case err != nil:
+	resp, err := st.rc.Do(req) //nolint:bodyclose // closed below, on every path
+	if err != nil {
+		var bad *decodeError
+		if errors.As(err, &bad) && resp != nil {
+			defer drainAndClose(resp.Body)
+			r := newResponse(resp, st.attempts)
+			c.logDone(ctx, cl, r, st.attempts, start, err)
+			return r, &responseError{method: cl.method, url: cl.url, status: resp.StatusCode, requestID: r.RequestID, err: bad.err}
+		}
 		if resp != nil {
 			drainAndClose(resp.Body)
 		}
@@ -452,10 +450,17 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 	return r, nil
 }
 
+// acceptJSON is the Accept header of every request. Header values are only
+// read by net/http, so one slice serves every request.
+var acceptJSON = []string{"application/json"}
+
 // decodeSuccess decodes a 2xx body into out; other answers are left for the
 // error path. A failure is a *decodeError, which the retry policy retries
 // for idempotent methods when the body may decode another time.
 func (c *Client) decodeSuccess(resp *http.Response, out any, attempt int) error {
+	if out == nil {
+		return nil
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil
 	}

@@ -268,12 +268,17 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 }
 
 // attemptState carries one call through the retry layer: it counts attempts,
-// applies the policy, waits, and re-authorizes each new attempt.
+// applies the policy, waits, and re-authorizes each new attempt. The
+// client recycles states; rc's callbacks are bound to their state once.
 type attemptState struct {
+	rc            retryablehttp.Client
+	decodeHandler retryablehttp.ResponseHandlerFunc
+
 	client      *Client
 	ctx         context.Context
 	method, url string
 	bucket      bucket
+	out         any
 
 	attempts int
 	lastErr  error
@@ -282,6 +287,36 @@ type attemptState struct {
 	// attempt starts: a failure then happened while nothing was in flight.
 	betweenAttempts bool
 	waitErr         error
+}
+
+// attempt returns a state for one call of cl, decoding into out.
+func (c *Client) attempt(ctx context.Context, cl *call, out any) *attemptState {
+	s, _ := c.states.Get().(*attemptState)
+	if s == nil {
+		s = &attemptState{client: c}
+		s.rc = retryablehttp.Client{
+			HTTPClient:     c.http,
+			RetryMax:       c.retry.MaxRetries,
+			RetryWaitMin:   c.retry.MinWait,
+			RetryWaitMax:   c.retry.MaxWait,
+			CheckRetry:     s.checkRetry,
+			Backoff:        s.backoff,
+			PrepareRetry:   s.prepareRetry,
+			RequestLogHook: s.countAttempt,
+			ErrorHandler:   retryablehttp.PassthroughErrorHandler,
+		}
+		s.decodeHandler = func(resp *http.Response) error { return c.decodeSuccess(resp, s.out, s.attempts) }
+	}
+	s.ctx, s.method, s.url, s.bucket, s.out = ctx, cl.method, cl.url, cl.bucket, out
+	return s
+}
+
+// release clears what a call left in s and recycles it.
+func (c *Client) release(s *attemptState) {
+	s.ctx, s.out, s.lastErr, s.lastResp, s.waitErr = nil, nil, nil, nil, nil
+	s.method, s.url = "", ""
+	s.attempts, s.betweenAttempts = 0, false
+	c.states.Put(s)
 }
 
 // countAttempt runs before each attempt (the retry loop's request hook).
