@@ -333,52 +333,51 @@ func TestFaultMatrix(t *testing.T) {
 	eps := endpoints()
 	var mu sync.Mutex
 	table := map[string]map[string]string{}
-	t.Run("cases", func(t *testing.T) {
-		for _, e := range eps {
-			for _, f := range faults {
-				t.Run(e.name+"/"+f.name, func(t *testing.T) {
-					t.Parallel()
-					dial := &dialFailer{}
-					fx := setup(t, dial)
-					before := e.effects(fx)
-					if f.dial {
-						dial.mu.Lock()
-						dial.method, dial.path = e.method, e.path
-						dial.mu.Unlock()
-					} else {
-						f.inject(fx.srv, e.method, e.path)
-					}
+	// Cleanup runs when every parallel case has finished.
+	t.Cleanup(func() { t.Log("\n" + renderTable(eps, table)) })
+	for _, e := range eps {
+		for _, f := range faults {
+			t.Run(e.name+"/"+f.name, func(t *testing.T) {
+				t.Parallel()
+				dial := &dialFailer{}
+				fx := setup(t, dial)
+				before := e.effects(fx)
+				if f.dial {
+					dial.mu.Lock()
+					dial.method, dial.path = e.method, e.path
+					dial.mu.Unlock()
+				} else {
+					f.inject(fx.srv, e.method, e.path)
+				}
 
-					err := e.call(context.Background(), fx)
+				err := e.call(context.Background(), fx)
 
-					got := outcome{
-						ok:        err == nil,
-						maybeSent: errors.Is(err, zendesk.ErrMaybeSent),
-						invalid:   errors.Is(err, zendesk.ErrInvalidResponse),
-						effects:   e.effects(fx) - before,
-						requests:  countRequests(fx.srv, e.method, e.path),
-					}
-					want := expect(e, f)
-					if e.name == "Update" && f.processed && !want.ok {
-						want.effects = 1 // the update event
-					}
-					mu.Lock()
-					if table[e.name] == nil {
-						table[e.name] = map[string]string{}
-					}
-					table[e.name][f.name] = got.String()
-					mu.Unlock()
+				got := outcome{
+					ok:        err == nil,
+					maybeSent: errors.Is(err, zendesk.ErrMaybeSent),
+					invalid:   errors.Is(err, zendesk.ErrInvalidResponse),
+					effects:   e.effects(fx) - before,
+					requests:  countRequests(fx.srv, e.method, e.path),
+				}
+				want := expect(e, f)
+				if e.name == "Update" && f.processed && !want.ok {
+					want.effects = 1 // the update event
+				}
+				mu.Lock()
+				if table[e.name] == nil {
+					table[e.name] = map[string]string{}
+				}
+				table[e.name][f.name] = got.String()
+				mu.Unlock()
 
-					assert.LessOrEqual(t, got.effects, 1, "more than one side effect for one call")
-					assert.Equal(t, want, got, "error: %v", err)
-					if err != nil {
-						assert.NotContains(t, err.Error(), zendesktest.DefaultAPIToken)
-					}
-				})
-			}
+				assert.LessOrEqual(t, got.effects, 1, "more than one side effect for one call")
+				assert.Equal(t, want, got, "error: %v", err)
+				if err != nil {
+					assert.NotContains(t, err.Error(), zendesktest.DefaultAPIToken)
+				}
+			})
 		}
-	})
-	t.Log("\n" + renderTable(eps, table))
+	}
 }
 
 // countRequests counts the requests for method and path pattern that
