@@ -29,7 +29,7 @@ func offsetLimitError(cl *call, err error) error {
 	if perPage <= 0 {
 		perPage = MaxPerPage
 	}
-	if page <= 1 || (page-1)*perPage < offsetLimit {
+	if page <= 1 || !pastOffsetLimit(page, perPage) {
 		return err
 	}
 	return &OffsetLimitError{APIError: apiErr, Page: page, PerPage: perPage}

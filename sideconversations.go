@@ -104,11 +104,18 @@ func (o *ListOptions) Validate() error {
 		return invalid("page", "must not be negative")
 	case o.PerPage < 0 || o.PerPage > MaxPerPage:
 		return invalidf("per_page", "must be between 1 and %d, not %d", MaxPerPage, o.PerPage)
-	case o.Page > 1 && o.PerPage > 0 && (o.Page-1)*o.PerPage >= offsetLimit:
+	case o.Page > 1 && o.PerPage > 0 && pastOffsetLimit(o.Page, o.PerPage):
 		return invalidf("page", "page %d of %d starts past record %d: Zendesk refuses offset pagination beyond %d records",
 			o.Page, o.PerPage, offsetLimit, offsetLimit)
 	}
 	return nil
+}
+
+// pastOffsetLimit reports whether page (from 1) of perPage records starts at
+// or past record offsetLimit: (page-1)·perPage >= offsetLimit, computed
+// without overflow.
+func pastOffsetLimit(page, perPage int) bool {
+	return page-1 >= (offsetLimit+perPage-1)/perPage
 }
 
 func (o *ListOptions) values() (url.Values, error) {

@@ -202,9 +202,11 @@ func TestFaultEmptyBody(t *testing.T) {
 	assert.Empty(t, a.Body)
 	assert.Len(t, srv.SentMessages(), 1, "processed")
 
-	srv.InjectFault(zendesktest.Fault{Kind: zendesktest.FaultEmptyBody})
-	_, _, err := c.SideConversations.List(ctx(t), 1, nil)
+	// The client retries a read whose body came empty; every attempt gets one.
+	srv.InjectFault(zendesktest.Fault{Kind: zendesktest.FaultEmptyBody, Times: 10})
+	_, resp, err := c.SideConversations.List(ctx(t), 1, nil)
 	require.ErrorIs(t, err, zendesk.ErrInvalidResponse)
+	assert.Equal(t, 4, resp.Attempts)
 }
 
 func TestFaultWrongTypes(t *testing.T) {

@@ -84,8 +84,8 @@ func parsePage(q url.Values, resp *response) (page, bool) {
 	}
 	if p.number > offsetLimit || (p.number-1)*p.perPage >= offsetLimit {
 		resp.badRequest("InvalidPaginationParameter", fmt.Sprintf(
-			"Offset pagination is limited to the first 10,000 records: page %d of %d per page starts at record %d",
-			p.number, p.perPage, int64(p.number-1)*int64(p.perPage)))
+			"Offset pagination is limited to the first 10,000 records: page %d of %d per page starts past them",
+			p.number, p.perPage))
 		return p, false
 	}
 	return p, true
