@@ -177,3 +177,38 @@ func TestSecretsNotInErrors(t *testing.T) {
 		}
 	}
 }
+
+// The debug log of a client sees every request and retry, for every kind of
+// credentials, and never their secret.
+func TestSecretsNotInLogs(t *testing.T) {
+	t.Parallel()
+	all := map[string]Credentials{
+		testToken:  APIToken(testEmail, testToken),
+		testBearer: BearerToken(testBearer),
+		testOAuth:  OAuth(&countingSource{}),
+	}
+	for secretValue, creds := range all {
+		var logs bytes.Buffer
+		mt := httpmock.NewMockTransport()
+		w := &waits{}
+		c, err := NewClient("acme", creds, WithHTTPClient(&http.Client{Transport: mt}),
+			WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+			WithRetryPolicy(RetryPolicy{Wait: w.wait}))
+		require.NoError(t, err)
+		register(mt, http.MethodPost, testRoot+"tickets/42/side_conversations",
+			reply(429, "", "Retry-After", "1"), reply(500, `{"error":"InternalError"}`))
+		register(mt, http.MethodGet, testRoot+"tickets/42/side_conversations/"+convID, fail(readReset), reply(401, `{"error":"Couldn't authenticate you"}`))
+		_, _, err = createOn(c)
+		require.Error(t, err)
+		_, _, err = c.SideConversations.Show(context.Background(), 42, convID, nil)
+		require.Error(t, err)
+
+		out := logs.String()
+		assert.Contains(t, out, "zendesk retry")
+		assert.Contains(t, out, "status=429")
+		assert.Contains(t, out, "zendesk request")
+		assert.NotContains(t, out, secretValue)
+		assert.NotContains(t, out, "Authorization")
+		assert.NotContains(t, out, testBasic[len("Basic "):])
+	}
+}

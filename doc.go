@@ -79,8 +79,13 @@
 //   - A 429 (rate limited) is retried on every method after the server's
 //     Retry-After, as is a 503 with Retry-After: Zendesk did not process
 //     the request.
-//   - Other 5xx answers (except 501) and broken connections are retried
-//     only for GET, PUT and DELETE, with exponential backoff and jitter.
+//   - Other 5xx answers (except 501), broken connections, and 2xx answers
+//     whose body broke off or came empty are retried only for GET, PUT and
+//     DELETE, with exponential backoff and jitter.
+//   - With an IdempotencyKey, Create and Reply return what an earlier call
+//     with the key made, and after a failure that may have reached Zendesk
+//     look for the key before sending once more: at most one message per
+//     key.
 //   - A POST (Create, Reply, Import, ImportEvents, UploadAttachment) is
 //     never resent after a failure that may have reached Zendesk: a side
 //     conversation e-mail sent twice cannot be taken back. Such a failure
