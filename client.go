@@ -484,17 +484,22 @@ type decodeError struct {
 func (e *decodeError) Error() string { return e.err.Error() }
 func (e *decodeError) Unwrap() error { return e.err }
 
-// waitForTurn holds a first attempt back while Zendesk asked every request
-// to pause (unless the pause is longer than MaxRetryAfter: the server will
-// then answer 429 and the caller learns when to come back), and until the
-// configured budgets have a token.
+// waitForTurn holds a first attempt back until the configured budgets have
+// a token and, unless the wait is longer than MaxRetryAfter (the server
+// will then answer 429 and the caller learns when to come back), until
+// Zendesk's announced pauses end and its budgets have room for one more
+// request; then it counts the request as in flight.
 func (c *Client) waitForTurn(ctx context.Context, b bucket) error {
-	if d := c.pacer.pause(b); d > 0 && d <= c.retry.MaxRetryAfter {
-		if err := c.retry.sleep(ctx, d); err != nil {
+	if err := c.pacer.take(ctx, b, c.retry.sleep); err != nil {
+		return err
+	}
+	if wait := c.pacer.admit(b, c.retry.MaxRetryAfter, false); wait > 0 {
+		if err := c.retry.sleep(ctx, wait); err != nil {
 			return err
 		}
+		c.pacer.admit(b, c.retry.MaxRetryAfter, true)
 	}
-	return c.pacer.take(ctx, b, c.retry.sleep)
+	return nil
 }
 
 // authorize applies the credentials, but only to the API's own origin.

@@ -58,12 +58,25 @@ const (
 )
 
 // pacer holds what every call of one client shares: the optional token
-// buckets, and the pauses Zendesk announced.
+// buckets, the pauses Zendesk announced, and what Zendesk last said of each
+// budget.
 type pacer struct {
 	limiters [bucketCount]*rate.Limiter
 
 	mu          sync.Mutex
 	closedUntil [bucketCount]time.Time
+	budgets     [bucketCount]budgetState
+}
+
+// budgetState is one budget as the answers describe it. The requests in
+// flight may not be in the count of the newest answer yet: the client holds
+// back when they would use up what remains. Counting them all errs on the
+// side of waiting, which costs a moment at the end of a window; erring the
+// other way costs 429 answers.
+type budgetState struct {
+	remaining int
+	resetAt   time.Time // zero until Zendesk described the budget
+	inFlight  int
 }
 
 func newPacer(l *RateLimits) *pacer {
@@ -88,19 +101,45 @@ func buckets(b bucket) []bucket {
 	return []bucket{bucketPlan}
 }
 
-// pause returns how long Zendesk asked requests of bucket b to wait from
-// now, or 0.
+// pause returns how long requests of bucket b should wait from now: until
+// a pause Zendesk announced ends, or until the window of a budget that the
+// requests in flight already use up resets. It is 0 when they may go.
 func (p *pacer) pause(b bucket) time.Duration {
-	now := time.Now()
-	var pause time.Duration
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pauseLocked(b, time.Now())
+}
+
+func (p *pacer) pauseLocked(b bucket, now time.Time) time.Duration {
+	var pause time.Duration
 	for _, k := range buckets(b) {
 		if d := p.closedUntil[k].Sub(now); d > pause {
 			pause = d
 		}
+		st := &p.budgets[k]
+		if d := st.resetAt.Sub(now); d > pause && st.remaining-st.inFlight <= 0 {
+			pause = d
+		}
 	}
-	p.mu.Unlock()
 	return pause
+}
+
+// admit counts a request of bucket b as in flight, unless it should wait:
+// then it returns the wait and counts nothing. force admits it whatever the
+// wait, as does a wait longer than maxPause (the server will then answer
+// 429, and the caller learns when to come back).
+func (p *pacer) admit(b bucket, maxPause time.Duration, force bool) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !force {
+		if d := p.pauseLocked(b, time.Now()); d > 0 && d <= maxPause {
+			return d
+		}
+	}
+	for _, k := range buckets(b) {
+		p.budgets[k].inFlight++
+	}
+	return 0
 }
 
 // take waits for a token of every configured budget of bucket b.
@@ -121,34 +160,54 @@ func (p *pacer) take(ctx context.Context, b bucket, sleep func(context.Context, 
 	return nil
 }
 
-// observe learns from a response: a Retry-After on 429 or 503, or the
-// ratelimit-* headers (the budget that governed the request) saying nothing
-// remains until a reset, pauses bucket b for every call. A plan-wide
-// X-Rate-Limit-Remaining of 0 pauses the plan when no other budget answered.
-func (p *pacer) observe(resp *http.Response, b bucket) {
+// answered learns from the answer to an admitted request of bucket b (resp
+// is nil after a transport error): it is no longer in flight, and the
+// ratelimit-* headers give what remains of the budget that governed it
+// (Create and Reply their own, other requests the plan's) and until when.
+// Answers overtake each other, so within a window the lowest count stands.
+// A Retry-After on 429 or 503 pauses bucket b for every call.
+func (p *pacer) answered(resp *http.Response, b bucket) {
+	now := time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, k := range buckets(b) {
+		if st := &p.budgets[k]; st.inFlight > 0 {
+			st.inFlight--
+		}
+	}
+	if remaining, reset, ok := budgetHeaders(resp, b); ok {
+		st := &p.budgets[b]
+		resetAt := now.Add(reset)
+		// A reset more than a second (the headers' precision) later
+		// than the known one starts a new window.
+		if resetAt.Sub(st.resetAt) > time.Second || remaining < st.remaining {
+			st.remaining = remaining
+		}
+		st.resetAt = resetAt
+	}
 	if resp == nil {
 		return
 	}
-	var pause time.Duration
-	h := resp.Header
 	if ra, ok := retryAfterOf(resp); ok {
-		pause = ra
-	} else if reset, ok := headerInt(h, "Ratelimit-Reset"); ok && reset > 0 {
-		remaining, ok := headerInt(h, "Ratelimit-Remaining")
-		if !ok && b == bucketPlan {
-			remaining, ok = headerInt(h, "X-Rate-Limit-Remaining")
-		}
-		if ok && remaining == 0 {
-			pause = time.Duration(reset) * time.Second
+		if until := now.Add(ra); until.After(p.closedUntil[b]) {
+			p.closedUntil[b] = until
 		}
 	}
-	if pause <= 0 {
-		return
+}
+
+// budgetHeaders reads what an answer says of the budget of bucket b.
+func budgetHeaders(resp *http.Response, b bucket) (remaining int, reset time.Duration, ok bool) {
+	if resp == nil {
+		return 0, 0, false
 	}
-	until := time.Now().Add(pause)
-	p.mu.Lock()
-	if until.After(p.closedUntil[b]) {
-		p.closedUntil[b] = until
+	h := resp.Header
+	secs, ok := headerInt(h, "Ratelimit-Reset")
+	if !ok || secs <= 0 {
+		return 0, 0, false
 	}
-	p.mu.Unlock()
+	remaining, ok = headerInt(h, "Ratelimit-Remaining")
+	if !ok && b == bucketPlan {
+		remaining, ok = headerInt(h, "X-Rate-Limit-Remaining")
+	}
+	return remaining, time.Duration(secs) * time.Second, ok
 }

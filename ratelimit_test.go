@@ -3,6 +3,7 @@ package zendesk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -159,4 +160,54 @@ func TestCreateReplyBudgetHeaders(t *testing.T) {
 	waits := w.all()
 	require.Len(t, waits, 1)
 	near(t, 9*time.Second, waits[0])
+}
+
+func budgetAnswer(remaining, reset int) *http.Response {
+	h := http.Header{}
+	h.Set("Ratelimit-Limit", "300")
+	h.Set("Ratelimit-Remaining", fmt.Sprint(remaining))
+	h.Set("Ratelimit-Reset", fmt.Sprint(reset))
+	return &http.Response{StatusCode: http.StatusCreated, Header: h}
+}
+
+// The requests in flight count against what Zendesk said remains, so
+// concurrent callers do not overrun the budget between two answers.
+func TestPacerCountsRequestsInFlight(t *testing.T) {
+	t.Parallel()
+	p := newPacer(nil)
+	const maxPause = time.Minute
+	assert.Zero(t, p.admit(bucketCreateReply, maxPause, false), "nothing known: go")
+	p.answered(budgetAnswer(2, 10), bucketCreateReply)
+
+	assert.Zero(t, p.admit(bucketCreateReply, maxPause, false))
+	assert.Zero(t, p.admit(bucketCreateReply, maxPause, false))
+	wait := p.admit(bucketCreateReply, maxPause, false)
+	near(t, 10*time.Second, wait)
+	assert.Zero(t, p.admit(bucketPlan, maxPause, false), "the plan is not held by the create budget")
+	p.answered(nil, bucketPlan)
+
+	// One in-flight request fails without an answer: room for one again.
+	p.answered(nil, bucketCreateReply)
+	assert.Zero(t, p.admit(bucketCreateReply, maxPause, false))
+	near(t, 10*time.Second, p.admit(bucketCreateReply, maxPause, false))
+
+	// A longer wait than the caller accepts is not waited.
+	assert.Zero(t, p.admit(bucketCreateReply, time.Second, false))
+	// force admits whatever the wait.
+	assert.Zero(t, p.admit(bucketCreateReply, maxPause, true))
+}
+
+func TestPacerKeepsTheLowestCountOfAWindow(t *testing.T) {
+	t.Parallel()
+	p := newPacer(nil)
+	p.admit(bucketPlan, time.Minute, true)
+	p.admit(bucketPlan, time.Minute, true)
+	p.answered(budgetAnswer(0, 30), bucketPlan)
+	p.answered(budgetAnswer(5, 30), bucketPlan) // overtaken: an older answer
+	near(t, 30*time.Second, p.pause(bucketPlan))
+
+	// A reset well after the known one is a new window.
+	p.admit(bucketPlan, time.Minute, true)
+	p.answered(budgetAnswer(5, 45), bucketPlan)
+	assert.Zero(t, p.pause(bucketPlan))
 }

@@ -281,6 +281,8 @@ type attemptState struct {
 	out         any
 
 	attempts int
+	// answered is the last attempt reported to the pacer.
+	answered int
 	lastErr  error
 	lastResp *http.Response
 	// betweenAttempts is true from the decision to retry until the next
@@ -315,7 +317,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, out any) *attemptState {
 func (c *Client) release(s *attemptState) {
 	s.ctx, s.out, s.lastErr, s.lastResp, s.waitErr = nil, nil, nil, nil, nil
 	s.method, s.url = "", ""
-	s.attempts, s.betweenAttempts = 0, false
+	s.attempts, s.answered, s.betweenAttempts = 0, 0, false
 	c.states.Put(s)
 }
 
@@ -328,7 +330,11 @@ func (s *attemptState) countAttempt(_ retryablehttp.Logger, _ *http.Request, ret
 // handler when that decoded the body.
 func (s *attemptState) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	s.lastErr, s.lastResp = err, resp
-	s.client.pacer.observe(resp, s.bucket)
+	if s.answered < s.attempts {
+		// Once per attempt: the retry loop asks again after decoding.
+		s.answered = s.attempts
+		s.client.pacer.answered(resp, s.bucket)
+	}
 	if ctx.Err() != nil {
 		return false, nil
 	}
@@ -395,6 +401,8 @@ func (s *attemptState) prepareRetry(req *http.Request) error {
 	if err := s.client.authorize(req); err != nil {
 		return err
 	}
+	// The wait for Zendesk's pauses was part of the backoff.
+	s.client.pacer.admit(s.bucket, p.MaxRetryAfter, true)
 	s.betweenAttempts = false
 	return nil
 }
