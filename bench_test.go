@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The benchmarks compare each SDK call with a hand-written baseline doing
@@ -296,4 +297,141 @@ func iterPeakHeap(tb testing.TB, c *Client, total int) uint64 {
 		tb.Fatalf("walked %d of %d", n, total)
 	}
 	return peak
+}
+
+// cannedTransport answers every request with the same body without a
+// network, so that a benchmark measures only what happens in the client.
+type cannedTransport struct {
+	status int
+	body   []byte
+}
+
+func (c cannedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+		_ = req.Body.Close()
+	}
+	return &http.Response{
+		StatusCode:    c.status,
+		Header:        http.Header{"Content-Type": {"application/json; charset=utf-8"}, "X-Zendesk-Request-Id": {"bench"}},
+		Body:          io.NopCloser(bytes.NewReader(c.body)),
+		ContentLength: int64(len(c.body)),
+		Request:       req,
+	}, nil
+}
+
+// BenchmarkShowClientOnly is BenchmarkShow without the network and the
+// server: the cost of the client itself beside the baseline's.
+func BenchmarkShowClientOnly(b *testing.B) {
+	hc := &http.Client{Transport: cannedTransport{status: 200, body: fixture(b, "responses/show_side_conversation.json")}}
+	ctx := context.Background()
+	b.Run("sdk", func(b *testing.B) {
+		c, err := NewClient("acme", APIToken(testEmail, testToken), WithHTTPClient(hc))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if sc, _, err := c.SideConversations.Show(ctx, 1, convID, nil); err != nil || sc.ID != convID {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("baseline", func(b *testing.B) {
+		url := testRoot + "tickets/1/side_conversations/" + convID
+		b.ReportAllocs()
+		for b.Loop() {
+			var root struct {
+				SideConversation SideConversation `json:"side_conversation"`
+			}
+			if err := baseline(ctx, hc, http.MethodGet, url, nil, &root); err != nil || root.SideConversation.ID != convID {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkPaired runs the SDK call and the baseline call alternately in
+// one loop, against the same loopback server, and reports the time of each
+// and their ratio. Alternating cancels the drift of a shared, noisy machine
+// that separate benchmarks pick up.
+func BenchmarkPaired(b *testing.B) {
+	bs := newBenchServer(b)
+	ctx := context.Background()
+	c := benchClient(b, bs)
+	hc := bs.srv.Client()
+	create := CreateRequest{Message: Message{
+		Subject: "My printer is on fire!", Body: "The smoke is very colorful.",
+		To: []Participant{Email("someone@example.com")}, ExternalIDs: map[string]string{"message-external": "xyz"},
+	}, ExternalIDs: map[string]string{"conversation-external": "zyx"}}
+	type pair struct {
+		name      string
+		sdk, base func() error
+	}
+	pairs := []pair{
+		{"Show", func() error {
+			_, _, err := c.SideConversations.Show(ctx, 1, convID, nil)
+			return err
+		}, func() error {
+			var root struct {
+				SideConversation SideConversation `json:"side_conversation"`
+			}
+			return baseline(ctx, hc, http.MethodGet, bs.srv.URL+"/api/v2/tickets/1/side_conversations/"+convID, nil, &root)
+		}},
+		{"Create", func() error {
+			_, _, err := c.SideConversations.Create(ctx, 1, create)
+			return err
+		}, func() error {
+			var res SideConversationResult
+			return baseline(ctx, hc, http.MethodPost, bs.srv.URL+"/api/v2/tickets/1/side_conversations", create, &res)
+		}},
+		{"ListPage100", func() error {
+			_, _, err := c.SideConversations.List(ctx, 1, &ListOptions{PerPage: 100, IncludeEvents: true})
+			return err
+		}, func() error {
+			var root struct {
+				SideConversations []SideConversation `json:"side_conversations"`
+				Events            []Event            `json:"events"`
+			}
+			if err := baseline(ctx, hc, http.MethodGet, bs.srv.URL+"/api/v2/tickets/1/side_conversations?include=events&per_page=100", nil, &root); err != nil {
+				return err
+			}
+			byID := make(map[string]int, len(root.SideConversations))
+			for i, sc := range root.SideConversations {
+				byID[sc.ID] = i
+			}
+			for _, ev := range root.Events {
+				if i, ok := byID[ev.SideConversationID]; ok {
+					root.SideConversations[i].Events = append(root.SideConversations[i].Events, ev)
+				}
+			}
+			return nil
+		}},
+	}
+	for _, p := range pairs {
+		b.Run(p.name, func(b *testing.B) {
+			var sdk, base time.Duration
+			n := 0
+			timed := func(f func() error) time.Duration {
+				start := time.Now()
+				if err := f(); err != nil {
+					b.Fatal(err)
+				}
+				return time.Since(start)
+			}
+			for b.Loop() {
+				if n%2 == 0 {
+					sdk += timed(p.sdk)
+					base += timed(p.base)
+				} else {
+					base += timed(p.base)
+					sdk += timed(p.sdk)
+				}
+				n++
+			}
+			b.ReportMetric(float64(sdk.Nanoseconds())/float64(n), "sdk-ns/call")
+			b.ReportMetric(float64(base.Nanoseconds())/float64(n), "base-ns/call")
+			b.ReportMetric(float64(sdk)/float64(base), "sdk/base")
+		})
+	}
 }
