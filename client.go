@@ -458,9 +458,6 @@ var acceptJSON = []string{"application/json"}
 // error path. A failure is a *decodeError, which the retry policy retries
 // for idempotent methods when the body may decode another time.
 func (c *Client) decodeSuccess(resp *http.Response, out any, attempt int) error {
-	if out == nil {
-		return nil
-	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil
 	}

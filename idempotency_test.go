@@ -243,6 +243,8 @@ func TestIdempotentCreateLookupFailures(t *testing.T) {
 	assert.ErrorIs(t, err, ErrMaybeSent)
 	assert.ErrorIs(t, err, ErrForbidden)
 	assert.ErrorIs(t, err, ErrServer)
+	assert.Contains(t, err.Error(), "after an ambiguous failure failed")
+	assert.Contains(t, err.Error(), "the send failed with")
 	posts, convs, _ := k2.counts()
 	assert.Equal(t, 1, posts)
 	assert.Equal(t, 1, convs)
@@ -283,4 +285,21 @@ func TestUnkeyedCreateMaybeSentIsNotRecovered(t *testing.T) {
 	assert.Equal(t, 1, posts)
 	assert.Equal(t, 1, convs)
 	assert.Zero(t, k.gets, "no key, no lookup")
+}
+
+// The reply was found, but the conversation to return with it could not be
+// read: the error says so, and nothing is sent again.
+func TestIdempotentReplyFoundButShowFails(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newMockClient(t)
+	k := &keyedStore{outcomes: []outcome{{apply: true, status: 502}}}
+	k.install(mt)
+	register(mt, http.MethodGet, testRoot+"tickets/42/side_conversations/"+convID, reply(404, `{"error":"RecordNotFound","description":"Not found"}`))
+	_, _, err := keyedReply(c, "reply-key")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrNotFound)
+	assert.ErrorIs(t, err, ErrMaybeSent)
+	posts, _, replies := k.counts()
+	assert.Equal(t, 1, posts)
+	assert.Equal(t, 1, replies)
 }
