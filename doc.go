@@ -99,6 +99,19 @@
 // Configure the policy with WithRetryPolicy or turn it off with
 // WithoutRetries; RetryPolicy.OnRetry and WithLogger see every retry.
 //
+// # Rate limits
+//
+// Zendesk limits requests per account (200 to 2,500 a minute, by plan) and
+// Create and Reply on their own (300 per 10 minutes). The client shares
+// what Zendesk tells it between all the calls made through it: a 429's
+// Retry-After pauses every call of the same budget, not only the refused
+// one, and the ratelimit-remaining and ratelimit-reset headers of each
+// answer tell it how many more requests fit before the reset; counting its
+// requests still in flight against that figure, it holds the next ones
+// until the reset rather than send them into a refusal. A busy service can
+// also pace itself with WithRateLimit (token buckets per budget).
+// Response.Rate shows the budget of the last answer.
+//
 // # Pagination and iterators
 //
 // Zendesk pages side conversations and their events by offset: List and
