@@ -64,8 +64,13 @@ func (s *Server) newEventID() string {
 }
 
 func (s *Server) newUploadID() string {
-	s.uploadSeq++
-	return fmt.Sprintf("s3-f0000000-0000-4000-8000-%012d", s.uploadSeq)
+	for {
+		s.uploadSeq++
+		id := fmt.Sprintf("s3-f0000000-0000-4000-8000-%012d", s.uploadSeq)
+		if _, taken := s.uploadsByID[id]; !taken { // a seeded upload may hold it
+			return id
+		}
+	}
 }
 
 // page is a validated page request.

@@ -255,6 +255,12 @@ func (s *Server) seedLocked(ticketID int64, sc zendesk.SideConversation, events 
 	c, ok := s.convs[sc.ID]
 	if ok {
 		c.sc = sc
+		// The conversation may have moved to another ticket: its events
+		// move with it.
+		for _, e := range c.events {
+			e.ev.TicketID = ticketID
+			e.ev.URL = s.conversationURL(ticketID, sc.ID) + "/events/" + url.PathEscape(e.ev.ID)
+		}
 	} else {
 		c = &conversation{sc: sc}
 		s.convs[sc.ID] = c
@@ -298,6 +304,11 @@ func (s *Server) seedEventLocked(c *conversation, ev zendesk.Event) {
 			return
 		}
 	}
+	if s.eventIDs[ev.ID] {
+		// The id belongs to an event of another conversation: the seeded
+		// one replaces it there, as ids are unique.
+		s.removeEventLocked(ev.ID)
+	}
 	if ev.Type == "" {
 		switch {
 		case ev.Message == nil:
@@ -309,4 +320,18 @@ func (s *Server) seedEventLocked(c *conversation, ev zendesk.Event) {
 		}
 	}
 	s.appendEvent(c, ev)
+}
+
+// removeEventLocked takes the event with id out of whichever conversation
+// holds it. The caller holds s.mu.
+func (s *Server) removeEventLocked(id string) {
+	for _, c := range s.convs {
+		for i, e := range c.events {
+			if e.ev.ID == id {
+				c.events = append(c.events[:i], c.events[i+1:]...)
+				delete(s.eventIDs, id)
+				return
+			}
+		}
+	}
 }
