@@ -118,62 +118,123 @@ func baseline(ctx context.Context, hc *http.Client, method, url string, body any
 	return json.NewDecoder(resp.Body).Decode(out)
 }
 
-func BenchmarkShow(b *testing.B) {
-	bs := newBenchServer(b)
+// benchCreate is the Create request of the benchmarks.
+var benchCreate = CreateRequest{Message: Message{
+	Subject: "My printer is on fire!", Body: "The smoke is very colorful.",
+	To: []Participant{Email("someone@example.com")}, ExternalIDs: map[string]string{"message-external": "xyz"},
+}, ExternalIDs: map[string]string{"conversation-external": "zyx"}}
+
+// benchCalls are the calls the benchmarks time, each as the SDK makes it
+// and as the hand-written baseline makes it, against the server at root
+// (without /api/v2).
+type benchCalls struct {
+	c    *Client
+	hc   *http.Client
+	root string
+}
+
+func (bc benchCalls) sdkShow(ctx context.Context) error {
+	sc, _, err := bc.c.SideConversations.Show(ctx, 1, convID, nil)
+	if err == nil && sc.ID != convID {
+		err = fmt.Errorf("got %q", sc.ID)
+	}
+	return err
+}
+
+func (bc benchCalls) baseShow(ctx context.Context) error {
+	var root struct {
+		SideConversation SideConversation `json:"side_conversation"`
+	}
+	err := baseline(ctx, bc.hc, http.MethodGet, bc.root+"/api/v2/tickets/1/side_conversations/"+convID, nil, &root)
+	if err == nil && root.SideConversation.ID != convID {
+		err = fmt.Errorf("got %q", root.SideConversation.ID)
+	}
+	return err
+}
+
+func (bc benchCalls) sdkCreate(ctx context.Context) error {
+	res, _, err := bc.c.SideConversations.Create(ctx, 1, benchCreate)
+	if err == nil && res.SideConversation.ID != convID {
+		err = fmt.Errorf("got %q", res.SideConversation.ID)
+	}
+	return err
+}
+
+func (bc benchCalls) baseCreate(ctx context.Context) error {
+	var res SideConversationResult
+	err := baseline(ctx, bc.hc, http.MethodPost, bc.root+"/api/v2/tickets/1/side_conversations", benchCreate, &res)
+	if err == nil && res.SideConversation.ID != convID {
+		err = fmt.Errorf("got %q", res.SideConversation.ID)
+	}
+	return err
+}
+
+func (bc benchCalls) sdkList(ctx context.Context) error {
+	convs, _, err := bc.c.SideConversations.List(ctx, 1, &ListOptions{PerPage: 100, IncludeEvents: true})
+	if err == nil && (len(convs) != 100 || len(convs[99].Events) != 3) {
+		err = fmt.Errorf("wrong page: %d conversations", len(convs))
+	}
+	return err
+}
+
+// baseList decodes the page and groups the sideloaded events by hand.
+func (bc benchCalls) baseList(ctx context.Context) error {
+	var root struct {
+		SideConversations []SideConversation `json:"side_conversations"`
+		Events            []Event            `json:"events"`
+		NextPage          *string            `json:"next_page"`
+	}
+	if err := baseline(ctx, bc.hc, http.MethodGet, bc.root+"/api/v2/tickets/1/side_conversations?include=events&per_page=100", nil, &root); err != nil {
+		return err
+	}
+	byID := make(map[string]int, len(root.SideConversations))
+	for i, sc := range root.SideConversations {
+		byID[sc.ID] = i
+	}
+	for _, ev := range root.Events {
+		if i, ok := byID[ev.SideConversationID]; ok {
+			root.SideConversations[i].Events = append(root.SideConversations[i].Events, ev)
+		}
+	}
+	if len(root.SideConversations) != 100 || len(root.SideConversations[99].Events) != 3 {
+		return fmt.Errorf("wrong page: %d conversations", len(root.SideConversations))
+	}
+	return nil
+}
+
+func newBenchCalls(b *testing.B, bs *benchServer) benchCalls {
+	return benchCalls{c: benchClient(b, bs), hc: bs.srv.Client(), root: bs.srv.URL}
+}
+
+// sdkAndBaseline runs one call as two sub-benchmarks, "sdk" and "baseline".
+func sdkAndBaseline(b *testing.B, bytes int64, sdk, base func(context.Context) error) {
 	ctx := context.Background()
-	b.Run("sdk", func(b *testing.B) {
-		c := benchClient(b, bs)
-		b.ReportAllocs()
-		for b.Loop() {
-			sc, _, err := c.SideConversations.Show(ctx, 1, convID, nil)
-			if err != nil || sc.ID != convID {
-				b.Fatal(err)
+	for _, side := range []struct {
+		name string
+		call func(context.Context) error
+	}{{"sdk", sdk}, {"baseline", base}} {
+		b.Run(side.name, func(b *testing.B) {
+			if bytes > 0 {
+				b.SetBytes(bytes)
 			}
-		}
-	})
-	b.Run("baseline", func(b *testing.B) {
-		hc := bs.srv.Client()
-		url := bs.srv.URL + "/api/v2/tickets/1/side_conversations/" + convID
-		b.ReportAllocs()
-		for b.Loop() {
-			var root struct {
-				SideConversation SideConversation `json:"side_conversation"`
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := side.call(ctx); err != nil {
+					b.Fatal(err)
+				}
 			}
-			if err := baseline(ctx, hc, http.MethodGet, url, nil, &root); err != nil || root.SideConversation.ID != convID {
-				b.Fatal(err)
-			}
-		}
-	})
+		})
+	}
+}
+
+func BenchmarkShow(b *testing.B) {
+	bc := newBenchCalls(b, newBenchServer(b))
+	sdkAndBaseline(b, 0, bc.sdkShow, bc.baseShow)
 }
 
 func BenchmarkCreate(b *testing.B) {
-	bs := newBenchServer(b)
-	ctx := context.Background()
-	req := CreateRequest{Message: Message{
-		Subject: "My printer is on fire!", Body: "The smoke is very colorful.",
-		To: []Participant{Email("someone@example.com")}, ExternalIDs: map[string]string{"message-external": "xyz"},
-	}, ExternalIDs: map[string]string{"conversation-external": "zyx"}}
-	b.Run("sdk", func(b *testing.B) {
-		c := benchClient(b, bs)
-		b.ReportAllocs()
-		for b.Loop() {
-			res, _, err := c.SideConversations.Create(ctx, 1, req)
-			if err != nil || res.SideConversation.ID != convID {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("baseline", func(b *testing.B) {
-		hc := bs.srv.Client()
-		url := bs.srv.URL + "/api/v2/tickets/1/side_conversations"
-		b.ReportAllocs()
-		for b.Loop() {
-			var res SideConversationResult
-			if err := baseline(ctx, hc, http.MethodPost, url, req, &res); err != nil || res.SideConversation.ID != convID {
-				b.Fatal(err)
-			}
-		}
-	})
+	bc := newBenchCalls(b, newBenchServer(b))
+	sdkAndBaseline(b, 0, bc.sdkCreate, bc.baseCreate)
 }
 
 // BenchmarkListPage100 lists one page of 100 conversations with three
@@ -181,47 +242,8 @@ func BenchmarkCreate(b *testing.B) {
 // groups the events the same way.
 func BenchmarkListPage100(b *testing.B) {
 	bs := newBenchServer(b)
-	ctx := context.Background()
-	b.SetBytes(int64(len(bs.listPage)))
-	b.Run("sdk", func(b *testing.B) {
-		c := benchClient(b, bs)
-		b.SetBytes(int64(len(bs.listPage)))
-		b.ReportAllocs()
-		for b.Loop() {
-			convs, _, err := c.SideConversations.List(ctx, 1, &ListOptions{PerPage: 100, IncludeEvents: true})
-			if err != nil || len(convs) != 100 || len(convs[99].Events) != 3 {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("baseline", func(b *testing.B) {
-		hc := bs.srv.Client()
-		url := bs.srv.URL + "/api/v2/tickets/1/side_conversations?include=events&per_page=100"
-		b.SetBytes(int64(len(bs.listPage)))
-		b.ReportAllocs()
-		for b.Loop() {
-			var root struct {
-				SideConversations []SideConversation `json:"side_conversations"`
-				Events            []Event            `json:"events"`
-				NextPage          *string            `json:"next_page"`
-			}
-			if err := baseline(ctx, hc, http.MethodGet, url, nil, &root); err != nil {
-				b.Fatal(err)
-			}
-			byID := make(map[string]int, len(root.SideConversations))
-			for i, sc := range root.SideConversations {
-				byID[sc.ID] = i
-			}
-			for _, ev := range root.Events {
-				if i, ok := byID[ev.SideConversationID]; ok {
-					root.SideConversations[i].Events = append(root.SideConversations[i].Events, ev)
-				}
-			}
-			if len(root.SideConversations) != 100 || len(root.SideConversations[99].Events) != 3 {
-				b.Fatal("wrong page")
-			}
-		}
-	})
+	bc := newBenchCalls(b, bs)
+	sdkAndBaseline(b, int64(len(bs.listPage)), bc.sdkList, bc.baseList)
 }
 
 // pageHandler serves total conversations in pages of 100 with next_page
@@ -324,31 +346,12 @@ func (c cannedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // server: the cost of the client itself beside the baseline's.
 func BenchmarkShowClientOnly(b *testing.B) {
 	hc := &http.Client{Transport: cannedTransport{status: 200, body: fixture(b, "responses/show_side_conversation.json")}}
-	ctx := context.Background()
-	b.Run("sdk", func(b *testing.B) {
-		c, err := NewClient("acme", APIToken(testEmail, testToken), WithHTTPClient(hc))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			if sc, _, err := c.SideConversations.Show(ctx, 1, convID, nil); err != nil || sc.ID != convID {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("baseline", func(b *testing.B) {
-		url := testRoot + "tickets/1/side_conversations/" + convID
-		b.ReportAllocs()
-		for b.Loop() {
-			var root struct {
-				SideConversation SideConversation `json:"side_conversation"`
-			}
-			if err := baseline(ctx, hc, http.MethodGet, url, nil, &root); err != nil || root.SideConversation.ID != convID {
-				b.Fatal(err)
-			}
-		}
-	})
+	c, err := NewClient("acme", APIToken(testEmail, testToken), WithHTTPClient(hc))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bc := benchCalls{c: c, hc: hc, root: "https://acme.zendesk.com"}
+	sdkAndBaseline(b, 0, bc.sdkShow, bc.baseShow)
 }
 
 // BenchmarkPaired runs the SDK call and the baseline call alternately in
@@ -356,65 +359,23 @@ func BenchmarkShowClientOnly(b *testing.B) {
 // and their ratio. Alternating cancels the drift of a shared, noisy machine
 // that separate benchmarks pick up.
 func BenchmarkPaired(b *testing.B) {
-	bs := newBenchServer(b)
+	bc := newBenchCalls(b, newBenchServer(b))
 	ctx := context.Background()
-	c := benchClient(b, bs)
-	hc := bs.srv.Client()
-	create := CreateRequest{Message: Message{
-		Subject: "My printer is on fire!", Body: "The smoke is very colorful.",
-		To: []Participant{Email("someone@example.com")}, ExternalIDs: map[string]string{"message-external": "xyz"},
-	}, ExternalIDs: map[string]string{"conversation-external": "zyx"}}
-	type pair struct {
+	pairs := []struct {
 		name      string
-		sdk, base func() error
-	}
-	pairs := []pair{
-		{"Show", func() error {
-			_, _, err := c.SideConversations.Show(ctx, 1, convID, nil)
-			return err
-		}, func() error {
-			var root struct {
-				SideConversation SideConversation `json:"side_conversation"`
-			}
-			return baseline(ctx, hc, http.MethodGet, bs.srv.URL+"/api/v2/tickets/1/side_conversations/"+convID, nil, &root)
-		}},
-		{"Create", func() error {
-			_, _, err := c.SideConversations.Create(ctx, 1, create)
-			return err
-		}, func() error {
-			var res SideConversationResult
-			return baseline(ctx, hc, http.MethodPost, bs.srv.URL+"/api/v2/tickets/1/side_conversations", create, &res)
-		}},
-		{"ListPage100", func() error {
-			_, _, err := c.SideConversations.List(ctx, 1, &ListOptions{PerPage: 100, IncludeEvents: true})
-			return err
-		}, func() error {
-			var root struct {
-				SideConversations []SideConversation `json:"side_conversations"`
-				Events            []Event            `json:"events"`
-			}
-			if err := baseline(ctx, hc, http.MethodGet, bs.srv.URL+"/api/v2/tickets/1/side_conversations?include=events&per_page=100", nil, &root); err != nil {
-				return err
-			}
-			byID := make(map[string]int, len(root.SideConversations))
-			for i, sc := range root.SideConversations {
-				byID[sc.ID] = i
-			}
-			for _, ev := range root.Events {
-				if i, ok := byID[ev.SideConversationID]; ok {
-					root.SideConversations[i].Events = append(root.SideConversations[i].Events, ev)
-				}
-			}
-			return nil
-		}},
+		sdk, base func(context.Context) error
+	}{
+		{"Show", bc.sdkShow, bc.baseShow},
+		{"Create", bc.sdkCreate, bc.baseCreate},
+		{"ListPage100", bc.sdkList, bc.baseList},
 	}
 	for _, p := range pairs {
 		b.Run(p.name, func(b *testing.B) {
 			var sdk, base time.Duration
 			n := 0
-			timed := func(f func() error) time.Duration {
+			timed := func(f func(context.Context) error) time.Duration {
 				start := time.Now()
-				if err := f(); err != nil {
+				if err := f(ctx); err != nil {
 					b.Fatal(err)
 				}
 				return time.Since(start)
