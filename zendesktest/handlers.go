@@ -165,6 +165,13 @@ type resultOut struct {
 	Updates          map[string]any  `json:"updates"`
 }
 
+// result answers status with the envelope of Create, Reply and the imports:
+// the event made, the conversation as it is now, and what changed.
+func (r *response) result(status int, ev zendesk.Event, sc zendesk.SideConversation, updates zendesk.Updates) {
+	evOut := eventToWire(ev)
+	r.setJSON(status, resultOut{Event: &evOut, SideConversation: conversationToWire(sc), Updates: updatesToWire(updates)})
+}
+
 type eventsOut struct {
 	Events       []eventOut `json:"events"`
 	NextPage     any        `json:"next_page"`
@@ -247,10 +254,19 @@ func (s *Server) newEvent(sc *zendesk.SideConversation, typ zendesk.EventType, a
 		TicketID:           sc.TicketID,
 		Type:               typ,
 		Via:                "api",
-		URL:                s.conversationURL(sc.TicketID, sc.ID) + "/events/" + id,
+		URL:                s.eventURL(sc.TicketID, sc.ID, id),
 		Actor:              actor,
 		CreatedAt:          at,
 	}
+}
+
+// addConversation stores a new conversation, giving it its URL. The caller
+// holds s.mu.
+func (s *Server) addConversation(sc zendesk.SideConversation) *conversation {
+	sc.URL = s.conversationURL(sc.TicketID, sc.ID)
+	c := &conversation{sc: sc}
+	s.convs[sc.ID] = c
+	return c
 }
 
 // appendEvent stores an event of c. The caller holds s.mu.
@@ -277,10 +293,7 @@ func (s *Server) handleCreate(rq *request, resp *response) {
 	}
 	details := validationErrors{}
 	pm := s.parseMessage(in.Message, messageRules{requireTo: true}, details)
-	ids, problems := parseExternalIDs(in.ExternalIDs)
-	for _, p := range problems {
-		details.add("external_ids", "side conversation %s", p)
-	}
+	ids := conversationExternalIDs(in.ExternalIDs, details)
 	if len(details) > 0 {
 		resp.invalid(details)
 		return
@@ -300,7 +313,6 @@ func (s *Server) handleCreate(rq *request, resp *response) {
 		MessageAddedAt: now,
 		StateUpdatedAt: now,
 	}
-	sc.URL = s.conversationURL(ticketID, sc.ID)
 	if pm.channel == zendesk.ChannelChildTicket {
 		child := s.nextChildTicket
 		s.nextChildTicket++
@@ -314,15 +326,13 @@ func (s *Server) handleCreate(rq *request, resp *response) {
 	msg.Attachments = s.attachmentsFor(ticketID, sc.ID, pm.uploads)
 	sc.Participants = addParticipants(nil, append([]zendesk.Participant{msg.From}, msg.To...)...)
 
-	ev := s.newEvent(&sc, zendesk.EventCreate, now, s.agent())
+	c := s.addConversation(sc)
+	ev := s.newEvent(&c.sc, zendesk.EventCreate, now, s.agent())
 	ev.Message = &msg
-	c := &conversation{sc: sc}
-	s.convs[sc.ID] = c
 	s.appendEvent(c, ev)
 	s.sent = append(s.sent, cloneEvent(ev))
 
-	evOut := eventToWire(ev)
-	resp.setJSON(http.StatusCreated, resultOut{Event: &evOut, SideConversation: conversationToWire(sc), Updates: map[string]any{}})
+	resp.result(http.StatusCreated, ev, c.sc, zendesk.Updates{})
 }
 
 func (s *Server) handleUpdate(rq *request, resp *response) {
@@ -347,14 +357,7 @@ func (s *Server) handleUpdate(rq *request, resp *response) {
 	var state zendesk.State
 	var subject string
 	if raw := in.SideConversation.State; !isAbsent(raw) {
-		var v string
-		if err := json.Unmarshal(raw, &v); err != nil {
-			details.add("state", "state must be a string: open or closed")
-		} else if v != string(zendesk.StateOpen) && v != string(zendesk.StateClosed) {
-			details.add("state", "state must be open or closed, not %q", v)
-		} else {
-			state = zendesk.State(v)
-		}
+		state = parseState(raw, details)
 	}
 	if raw := in.SideConversation.Subject; !isAbsent(raw) {
 		if err := json.Unmarshal(raw, &subject); err != nil {
@@ -447,8 +450,7 @@ func (s *Server) handleReply(rq *request, resp *response) {
 	s.appendEvent(c, ev)
 	s.sent = append(s.sent, cloneEvent(ev))
 
-	evOut := eventToWire(ev)
-	resp.setJSON(http.StatusOK, resultOut{Event: &evOut, SideConversation: conversationToWire(c.sc), Updates: updatesToWire(updates)})
+	resp.result(http.StatusOK, ev, c.sc, updates)
 }
 
 // noRecipients reports whether "to" is missing, null or an empty array.
@@ -548,18 +550,9 @@ func (s *Server) handleImport(rq *request, resp *response) {
 	if sc := in.SideConversation; sc != nil {
 		subject = strings.TrimSpace(sc.Subject)
 		if !isAbsent(sc.State) {
-			var v string
-			if json.Unmarshal(sc.State, &v) != nil || (v != string(zendesk.StateOpen) && v != string(zendesk.StateClosed)) {
-				details.add("state", "state must be open or closed, not %s", bytes.TrimSpace(sc.State))
-			} else {
-				state = zendesk.State(v)
-			}
+			state = parseState(sc.State, details)
 		}
-		var problems []string
-		ids, problems = parseExternalIDs(sc.ExternalIDs)
-		for _, p := range problems {
-			details.add("external_ids", "side conversation %s", p)
-		}
+		ids = conversationExternalIDs(sc.ExternalIDs, details)
 	}
 	if subject == "" {
 		for _, ev := range *in.Events {
@@ -587,13 +580,10 @@ func (s *Server) handleImport(rq *request, resp *response) {
 		UpdatedAt:      now,
 		StateUpdatedAt: events[len(events)-1].at,
 	}
-	sc.URL = s.conversationURL(ticketID, sc.ID)
-	c := &conversation{sc: sc}
-	s.convs[sc.ID] = c
+	c := s.addConversation(sc)
 	stored := s.addImported(c, events, zendesk.EventCreate)
 
-	evOut := eventToWire(stored[0])
-	resp.setJSON(http.StatusCreated, resultOut{Event: &evOut, SideConversation: conversationToWire(c.sc), Updates: map[string]any{}})
+	resp.result(http.StatusCreated, stored[0], c.sc, zendesk.Updates{})
 }
 
 func (s *Server) handleImportEvents(rq *request, resp *response) {
@@ -620,8 +610,7 @@ func (s *Server) handleImportEvents(rq *request, resp *response) {
 	stored := s.addImported(c, events, zendesk.EventReply)
 	c.sc.UpdatedAt = s.now()
 
-	evOut := eventToWire(stored[0])
-	resp.setJSON(http.StatusCreated, resultOut{Event: &evOut, SideConversation: conversationToWire(c.sc), Updates: map[string]any{}})
+	resp.result(http.StatusCreated, stored[0], c.sc, zendesk.Updates{})
 }
 
 // handleIncremental serves the incremental export of every ticket's

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"sort"
 	"time"
 
@@ -259,7 +258,7 @@ func (s *Server) seedLocked(ticketID int64, sc zendesk.SideConversation, events 
 		// move with it.
 		for _, e := range c.events {
 			e.ev.TicketID = ticketID
-			e.ev.URL = s.conversationURL(ticketID, sc.ID) + "/events/" + url.PathEscape(e.ev.ID)
+			e.ev.URL = s.eventURL(ticketID, sc.ID, e.ev.ID)
 		}
 	} else {
 		c = &conversation{sc: sc}
@@ -294,7 +293,7 @@ func (s *Server) seedEventLocked(c *conversation, ev zendesk.Event) {
 	if ev.Via == "" {
 		ev.Via = "api"
 	}
-	ev.URL = s.conversationURL(c.sc.TicketID, c.sc.ID) + "/events/" + url.PathEscape(ev.ID)
+	ev.URL = s.eventURL(c.sc.TicketID, c.sc.ID, ev.ID)
 	for _, e := range c.events {
 		if e.ev.ID == ev.ID {
 			if ev.Type == "" {

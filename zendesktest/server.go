@@ -450,6 +450,11 @@ func (s *Server) conversationURL(ticketID int64, id string) string {
 	return s.url + "/api/v2/tickets/" + itoa(ticketID) + "/side_conversations/" + url.PathEscape(id)
 }
 
+// eventURL is the API URL of an event of a side conversation on this server.
+func (s *Server) eventURL(ticketID int64, convID, id string) string {
+	return s.conversationURL(ticketID, convID) + "/events/" + url.PathEscape(id)
+}
+
 // agent is the participant the credentials belong to.
 func (s *Server) agent() zendesk.Participant {
 	return zendesk.Participant{UserID: AgentUserID, Name: AgentName, Email: s.cfg.email}

@@ -263,6 +263,27 @@ func parseRecipients(raw json.RawMessage) ([]zendesk.Participant, zendesk.Channe
 	return out, first, problems
 }
 
+// parseState reads a side conversation state, which must be "open" or
+// "closed", reporting any other value in details.
+func parseState(raw json.RawMessage, details validationErrors) zendesk.State {
+	var v string
+	if json.Unmarshal(raw, &v) != nil || (v != string(zendesk.StateOpen) && v != string(zendesk.StateClosed)) {
+		details.add("state", "state must be open or closed, not %s", bytes.TrimSpace(raw))
+		return ""
+	}
+	return zendesk.State(v)
+}
+
+// conversationExternalIDs reads a conversation's external_ids, reporting
+// its problems in details.
+func conversationExternalIDs(raw json.RawMessage, details validationErrors) map[string]string {
+	ids, problems := parseExternalIDs(raw)
+	for _, p := range problems {
+		details.add("external_ids", "side conversation %s", p)
+	}
+	return ids
+}
+
 // parseExternalIDs reads an external_ids object, whose values must be
 // strings.
 func parseExternalIDs(raw json.RawMessage) (map[string]string, []string) {
