@@ -89,8 +89,9 @@
 //   - A POST (Create, Reply, Import, ImportEvents, UploadAttachment) is
 //     never resent after a failure that may have reached Zendesk: a side
 //     conversation e-mail sent twice cannot be taken back. Such a failure
-//     matches ErrMaybeSent. A POST is resent only when nothing was sent (the
-//     connection could not be opened).
+//     matches ErrMaybeSent. A POST is resent only when Zendesk certainly
+//     did not act on it: a 429, a 503 with Retry-After, or a connection
+//     that could not be opened.
 //   - A Retry-After longer than RetryPolicy.MaxRetryAfter (60s by default)
 //     ends the call at once with an *APIError whose RetryAfter says when to
 //     come back, so a job runner can reschedule instead of sleeping.
