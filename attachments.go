@@ -3,6 +3,7 @@ package zendesk
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -122,4 +123,11 @@ func attachmentType(filename string, data []byte) string {
 		return t
 	}
 	return http.DetectContentType(data)
+}
+
+func (a *UploadedAttachment) validAnswer() error {
+	if a.ID == "" {
+		return errors.New("the answer holds no attachment id")
+	}
+	return nil
 }
