@@ -441,6 +441,8 @@ type call struct {
 	// body is sent as it is, with contentType; nil sends no body.
 	body        []byte
 	contentType string
+	// accept is the Accept header; nil asks for JSON.
+	accept []string
 	// budget is the rate budget the request draws on; "" is BudgetPlan.
 	budget Budget
 }
@@ -485,6 +487,9 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 	st := c.attempt(ctx, cl, out)
 	h := req.Header
 	h["Accept"] = acceptJSON
+	if cl.accept != nil {
+		h["Accept"] = cl.accept
+	}
 	h["User-Agent"] = c.userAgentHeader
 	if cl.contentType != "" {
 		h["Content-Type"] = []string{cl.contentType}
@@ -539,6 +544,9 @@ var acceptJSON = []string{"application/json"}
 func (c *Client) decodeSuccess(resp *http.Response, out any, attempt int) error {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil
+	}
+	if d, ok := out.(*download); ok {
+		return d.receive(resp.Body)
 	}
 	if attempt > 1 {
 		// A broken earlier body may have filled part of out.
