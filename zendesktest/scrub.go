@@ -7,7 +7,7 @@ import (
 	"gopkg.in/dnaeon/go-vcr.v4/pkg/recorder"
 )
 
-// ScrubOption adds a rule to Scrub, Matcher and VCR.
+// ScrubOption adds a rule to Scrub, Matcher, VCR and RegisterCassette.
 type ScrubOption func(*scrubConfig)
 
 type scrubConfig struct {

@@ -47,4 +47,15 @@ func TestMatchesWithoutMethod(t *testing.T) {
 	assert.True(t, matches(scrubConfig{}, req, cassette.Request{Method: http.MethodGet, URL: "https://example.zendesk.com/api/v2/x"}),
 		"a request without a method is a GET")
 
+	g := &mockGroup{root: "https://h.test", items: []*cassette.Interaction{{
+		Request:  cassette.Request{Method: http.MethodGet, URL: "https://example.zendesk.com/api/v2/x"},
+		Response: cassette.Response{Code: http.StatusNoContent},
+	}}}
+	resp, err := g.respond(req)
+	require.NoError(t, err)
+	assert.Equal(t, "204 No Content", resp.Status)
+	assert.Equal(t, http.Header{}, resp.Header, "a response without headers gets an empty header")
+	assert.NoError(t, resp.Body.Close())
+	_, err = g.respond(req)
+	assert.EqualError(t, err, "zendesktest: the cassette has no interaction left for GET https://h.test/api/v2/x")
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/dnaeon/go-vcr.v4/pkg/cassette"
@@ -246,6 +247,22 @@ func TestVCRRecordsScrubsAndReplaysSDKCalls(t *testing.T) {
 		assert.Equal(t, recorded, replayed)
 	})
 
+	t.Run("httpmock", func(t *testing.T) {
+		t.Parallel()
+		const base = "https://mock.zendesk.test"
+		mt := httpmock.NewMockTransport()
+		cas, err := cassette.Load(name)
+		require.NoError(t, err)
+		require.NoError(t, zendesktest.RegisterCassette(mt, cas, base))
+		c, err := zendesk.NewClient("", zendesk.APIToken("anyone@example.com", "not-a-secret"),
+			zendesk.WithBaseURL(base), zendesk.WithHTTPClient(&http.Client{Transport: mt}), zendesk.WithoutRetries())
+		require.NoError(t, err)
+		replayed := recDrive(t, c)
+		assert.Equal(t, recorded, replayed)
+		info := mt.GetCallCountInfo()
+		assert.Equal(t, 3, info["POST "+base+"/api/v2/tickets/42/side_conversations"], "one responder served the three creates")
+		assert.Equal(t, 3, info["GET "+base+"/api/v2/tickets/42/side_conversations"], "and the three list pages")
+	})
 }
 
 func TestVCRRecordingIsPortableAcrossHosts(t *testing.T) {

@@ -2,7 +2,8 @@
 // Zendesk account as a go-vcr cassette: a YAML file of the account's own
 // response shapes, scrubbed of credentials and personal data by
 // zendesktest.VCR, that tests replay with a go-vcr recorder in
-// recorder.ModeReplayOnly.
+// recorder.ModeReplayOnly or load into httpmock with
+// zendesktest.RegisterCassette.
 //
 // It makes read calls only, so it changes nothing in the account and sends
 // no e-mail:
