@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/jarcoal/httpmock"
 	"gopkg.in/dnaeon/go-vcr.v4/pkg/cassette"
 	"gopkg.in/dnaeon/go-vcr.v4/pkg/recorder"
 
@@ -148,4 +149,36 @@ func ExampleScrub() {
 	//     ]
 	//   }
 	// }
+}
+
+func ExampleRegisterCassette() {
+	cas, err := cassette.Load("../testdata/cassettes/show")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	mt := httpmock.NewMockTransport()
+	if err := zendesktest.RegisterCassette(mt, cas, "https://mock.test"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	client, err := zendesk.NewClient("", zendesk.APIToken("anyone@example.com", "unused"),
+		zendesk.WithBaseURL("https://mock.test"), zendesk.WithHTTPClient(&http.Client{Transport: mt}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	sc, _, err := client.SideConversations.Show(context.Background(), 42, "5c000000-0000-4000-8000-000000000001",
+		&zendesk.ShowOptions{IncludeEvents: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(sc.Subject, len(sc.Events))
+	fmt.Println(sc.URL)
+	fmt.Println(mt.GetTotalCallCount())
+	// Output:
+	// Invoice 1042 was charged twice 2
+	// https://mock.test/api/v2/tickets/42/side_conversations/5c000000-0000-4000-8000-000000000001
+	// 1
 }
