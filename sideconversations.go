@@ -417,6 +417,9 @@ func (s *SideConversationsService) Show(ctx context.Context, ticketID int64, id 
 	if err != nil {
 		return nil, resp, err
 	}
+	if len(root.Events) == 0 {
+		return &root.SideConversation, resp, nil
+	}
 	one := []SideConversation{root.SideConversation}
 	resp.UnmatchedEvents = attachEvents(one, root.Events)
 	return &one[0], resp, nil
