@@ -157,6 +157,11 @@
 //
 // UploadAttachment uploads a file (at most MaxAttachmentBytes) and returns
 // its id; send the id in Message.AttachmentIDs of a Create, Reply or Import.
+// DownloadAttachment writes the content of an attachment of a message
+// Zendesk returned to an io.Writer: only from the account's own API (any
+// other content_url is refused before sending), following a redirect to
+// Zendesk's file storage without credentials, and at most
+// MaxAttachmentBytes.
 //
 // # Testing with zendesktest
 //
