@@ -27,7 +27,7 @@ func offsetLimitError(cl *call, err error) error {
 	page, _ := strconv.Atoi(q.Get("page"))
 	perPage, _ := strconv.Atoi(q.Get("per_page"))
 	if perPage <= 0 {
-		perPage = MaxPerPage
+		perPage = defaultPerPage
 	}
 	if page <= 1 || !pastOffsetLimit(page, perPage) {
 		return err

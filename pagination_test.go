@@ -224,19 +224,66 @@ func TestListIterValidationYieldedWithoutRequest(t *testing.T) {
 	noCalls(t, mt)
 }
 
-// Zendesk answers 400 past the 10,000th record; the error explains why.
+// A page that starts at or past the 10,000th record is refused before
+// anything is sent, a PerPage of 0 counting as Zendesk's default of 100.
+func TestListOptionsOffsetLimit(t *testing.T) {
+	t.Parallel()
+	refused := []struct {
+		opts   ListOptions
+		reason string
+	}{
+		{ListOptions{Page: 101}, "page 101 of 100 (Zendesk's default page size) starts past record 10000"},
+		{ListOptions{Page: 10001}, "page 10001 of 100 (Zendesk's default page size)"},
+		{ListOptions{Page: 1 << 62}, "of 100 (Zendesk's default page size)"},
+		{ListOptions{Page: 101, PerPage: 100}, "page 101 of 100 starts past record 10000"},
+		{ListOptions{Page: 201, PerPage: 50, IncludeEvents: true}, "page 201 of 50 starts"},
+		{ListOptions{Page: 1 << 62, PerPage: 1}, "starts past record 10000"},
+	}
+	c, mt, _ := newMockClient(t)
+	for _, tc := range refused {
+		var ve *ValidationError
+		require.ErrorAs(t, tc.opts.Validate(), &ve, "%+v", tc.opts)
+		assert.Equal(t, "page", ve.Field)
+		assert.Contains(t, ve.Reason, tc.reason)
+
+		_, _, err := c.SideConversations.List(context.Background(), 42, &tc.opts)
+		require.ErrorAs(t, err, &ve, "List %+v", tc.opts)
+		_, _, err = c.SideConversations.ListEvents(context.Background(), 42, convID, &tc.opts)
+		require.ErrorAs(t, err, &ve, "ListEvents %+v", tc.opts)
+		for _, err := range c.SideConversations.ListIter(context.Background(), 42, &tc.opts) {
+			require.ErrorAs(t, err, &ve, "ListIter %+v", tc.opts)
+		}
+		for _, err := range c.SideConversations.ListEventsIter(context.Background(), 42, convID, &tc.opts) {
+			require.ErrorAs(t, err, &ve, "ListEventsIter %+v", tc.opts)
+		}
+	}
+	noCalls(t, mt)
+
+	for _, ok := range []ListOptions{{}, {Page: 1}, {Page: 100}, {Page: 100, PerPage: 100}, {Page: 200, PerPage: 50},
+		{Page: 10000, PerPage: 1}, {PerPage: 100}} {
+		assert.NoError(t, ok.Validate(), "%+v", ok)
+	}
+}
+
+// Zendesk answers 400 to a next_page past the 10,000th record; the error
+// explains why.
 func TestOffsetLimitErrorExplains(t *testing.T) {
 	t.Parallel()
 	c, mt, _ := newMockClient(t)
-	rec := register(mt, http.MethodGet, testRoot+"tickets/42/side_conversations",
+	list := testRoot + "tickets/42/side_conversations"
+	deep := list + "?page=101&per_page=100"
+	register(mt, http.MethodGet, list+"?page=100&per_page=100",
+		reply(200, `{"side_conversations":[{"id":"last"}],"next_page":"`+deep+`"}`))
+	rec := register(mt, http.MethodGet, deep,
 		reply(400, `{"error":"InvalidPaginationParameter","description":"Invalid page"}`))
-	// page 101 of 100 is refused client-side; without per_page the client
-	// cannot know the page size, so the request is sent.
-	_, _, err := c.SideConversations.List(context.Background(), 42, &ListOptions{Page: 101})
-	require.Error(t, err)
+	got, errs := collect(t, c.SideConversations.ListIter(context.Background(), 42, &ListOptions{Page: 100, PerPage: 100}))
+	assert.Equal(t, []string{"last"}, got)
+	require.Len(t, errs, 1)
+	err := errs[0]
 	var ole *OffsetLimitError
 	require.ErrorAs(t, err, &ole)
 	assert.Equal(t, 101, ole.Page)
+	assert.Equal(t, 100, ole.PerPage)
 	assert.ErrorIs(t, err, ErrBadRequest)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -244,8 +291,29 @@ func TestOffsetLimitErrorExplains(t *testing.T) {
 	assert.Contains(t, err.Error(), "10,000 records")
 	assert.Len(t, rec.calls(), 1)
 
+	// A link without per_page counts Zendesk's default page size, and a
+	// page so far out that its offset overflows is still recognised.
+	for _, tc := range []struct {
+		query string
+		page  int
+	}{{"page=101", 101}, {"page=4611686018427387904", 1 << 62}} {
+		c, mt, _ := newMockClient(t)
+		register(mt, http.MethodGet, list,
+			reply(200, `{"side_conversations":[],"next_page":"`+list+"?"+tc.query+`"}`))
+		register(mt, http.MethodGet, list+"?"+tc.query, reply(400, `{"error":"InvalidPaginationParameter"}`))
+		_, errs := collect(t, c.SideConversations.ListIter(context.Background(), 42, nil))
+		require.Len(t, errs, 1)
+		require.ErrorAs(t, errs[0], &ole, tc.query)
+		assert.Equal(t, tc.page, ole.Page)
+		assert.Equal(t, 100, ole.PerPage)
+		assert.NotContains(t, errs[0].Error(), "record -")
+	}
+
 	// A 400 on an early page is not dressed up.
+	register(mt, http.MethodGet, list+"?page=2", reply(400, `{"error":"InvalidPaginationParameter"}`))
 	_, _, err = c.SideConversations.List(context.Background(), 42, &ListOptions{Page: 2})
+	var apiErr2 *APIError
+	require.ErrorAs(t, err, &apiErr2)
 	assert.False(t, errors.As(err, &ole))
 }
 
