@@ -420,8 +420,8 @@ type Response struct {
 	// UnmatchedEvents are sideloaded events (include=events) whose side
 	// conversation is not in this response. Zendesk sideloads the events of
 	// the conversations it returns, so this is normally empty; ListIter
-	// carries such events forward and attaches them when their conversation
-	// appears on a later page.
+	// carries such events forward (at most MaxCarriedEvents of them) and
+	// attaches them when their conversation appears on a later page.
 	UnmatchedEvents []Event
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
@@ -357,4 +359,158 @@ func TestListEventsIterPages(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalidRequest)
 	}
 	assert.Equal(t, 2, mt.GetTotalCallCount())
+}
+
+// sideloadPages serves pages 1..pages of a ticket's side conversations with
+// sideloaded events from memory: page n lists the conversations convs(n)
+// and sideloads events(n), each event given as "id@conversation".
+type sideloadPages struct {
+	pages  int
+	convs  func(n int) []string
+	events func(n int) []string
+}
+
+func (p *sideloadPages) RoundTrip(req *http.Request) (*http.Response, error) {
+	n, _ := strconv.Atoi(req.URL.Query().Get("page"))
+	n = max(n, 1)
+	var b strings.Builder
+	b.WriteString(`{"side_conversations":[`)
+	for i, id := range p.convs(n) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"id":"` + id + `","state":"open"}`)
+	}
+	b.WriteString(`],"events":[`)
+	for i, spec := range p.events(n) {
+		id, conv, _ := strings.Cut(spec, "@")
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		// Later pages bring later events.
+		created := time.Unix(1_700_000_000+int64(n), 0).UTC().Format(time.RFC3339)
+		b.WriteString(`{"id":"` + id + `","side_conversation_id":"` + conv + `","type":"reply","created_at":"` + created + `"}`)
+	}
+	b.WriteString(`],"next_page":`)
+	if n < p.pages {
+		b.WriteString(`"` + testRoot + `tickets/42/side_conversations?include=events&page=` + strconv.Itoa(n+1) + `"`)
+	} else {
+		b.WriteString("null")
+	}
+	b.WriteString("}")
+	body := b.String()
+	return &http.Response{
+		StatusCode:    http.StatusOK,
+		Header:        http.Header{"Content-Type": {"application/json; charset=utf-8"}},
+		Body:          io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)),
+		Request:       req,
+	}, nil
+}
+
+func newSideloadClient(tb testing.TB, p *sideloadPages) *Client {
+	tb.Helper()
+	c, err := NewClient("acme", APIToken(testEmail, testToken), WithHTTPClient(&http.Client{Transport: p}))
+	require.NoError(tb, err)
+	return c
+}
+
+// orphans returns count events of page n for conversations that never
+// appear.
+func orphans(n, count int) []string {
+	out := make([]string, count)
+	for j := range out {
+		out[j] = fmt.Sprintf("o-%d-%d@ghost-%d-%d", n, j, n, j)
+	}
+	return out
+}
+
+// ListIter keeps at most MaxCarriedEvents events for later pages; past
+// that, the ones kept longest are dropped, and their conversation arrives
+// with the events still kept and its own.
+func TestListIterDropsOldestCarriedEvents(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		orphanPages int
+		want        []string
+	}{
+		// 1 + 9,900 + 1 events kept at most: within the bound.
+		{MaxCarriedEvents/100 - 1, []string{"late-1", "late-2", "late-3"}},
+		// 1 + 10,000 at once: the oldest, late-1, is dropped.
+		{MaxCarriedEvents / 100, []string{"late-2", "late-3"}},
+	} {
+		t.Run(strconv.Itoa(tc.orphanPages), func(t *testing.T) {
+			t.Parallel()
+			last := tc.orphanPages + 3
+			p := &sideloadPages{
+				pages: last,
+				convs: func(n int) []string {
+					switch n {
+					case 1:
+						return []string{"a"}
+					case last:
+						return []string{"late"}
+					}
+					return []string{"p-" + strconv.Itoa(n)}
+				},
+				events: func(n int) []string {
+					switch n {
+					case 1:
+						return []string{"a-1@a", "late-1@late"}
+					case last - 1:
+						return []string{"late-2@late"}
+					case last:
+						return []string{"late-3@late"}
+					}
+					return orphans(n, 100)
+				},
+			}
+			got := map[string][]string{}
+			for sc, err := range newSideloadClient(t, p).SideConversations.ListIter(context.Background(), 42, &ListOptions{IncludeEvents: true}) {
+				require.NoError(t, err)
+				got[sc.ID] = eventIDs(sc.Events)
+			}
+			assert.Len(t, got, last)
+			assert.Equal(t, []string{"a-1"}, got["a"])
+			assert.Equal(t, tc.want, got["late"])
+		})
+	}
+}
+
+// The events kept for later pages stay within MaxCarriedEvents over
+// thousands of pages, and the work done on them grows with the events
+// that came, not with the events kept times the pages walked.
+func TestListIterCarryIsBoundedAndLinear(t *testing.T) {
+	t.Parallel()
+	const pages, orphansPerPage, forNext = 3000, 20, 2
+	p := &sideloadPages{
+		pages: pages,
+		convs: func(n int) []string { return []string{"p-" + strconv.Itoa(n)} },
+		events: func(n int) []string {
+			evs := orphans(n, orphansPerPage)
+			for j := range forNext {
+				evs = append(evs, fmt.Sprintf("n-%d-%d@p-%d", n, j, n+1))
+			}
+			return evs
+		},
+	}
+	c := newSideloadClient(t, p)
+	var carry *eventCarry
+	walked := 0
+	for sc, err := range c.SideConversations.listIter(context.Background(), 42, &ListOptions{IncludeEvents: true}, MaxCarriedEvents, &carry) {
+		require.NoError(t, err)
+		walked++
+		if walked > 1 {
+			require.Len(t, sc.Events, forNext, "%s gets the events the page before carried for it", sc.ID)
+		}
+		require.LessOrEqual(t, carry.kept, MaxCarriedEvents, "page %d", walked)
+		require.LessOrEqual(t, len(carry.queue), 4*MaxCarriedEvents+192, "page %d", walked)
+	}
+	require.Equal(t, pages, walked)
+
+	added := pages * (orphansPerPage + forNext)
+	attached := (pages - 1) * forNext
+	assert.Equal(t, MaxCarriedEvents, carry.peak)
+	assert.Equal(t, added, carry.kept+carry.dropped+attached, "every event is kept, dropped or attached")
+	assert.LessOrEqual(t, carry.steps, 4*added, "linear in the events that came")
 }
