@@ -477,12 +477,14 @@ func TestListIterDropsOldestCarriedEvents(t *testing.T) {
 	}
 }
 
-// The events kept for later pages stay within MaxCarriedEvents over
-// thousands of pages, and the work done on them grows with the events
+// The events kept for later pages stay within their bound over thousands
+// of pages, and the work done on them grows with the events
 // that came, not with the events kept times the pages walked.
 func TestListIterCarryIsBoundedAndLinear(t *testing.T) {
 	t.Parallel()
-	const pages, orphansPerPage, forNext = 3000, 20, 2
+	// A smaller bound than MaxCarriedEvents keeps the walk short; the
+	// bound is passed through, not built in.
+	const pages, orphansPerPage, forNext, limit = 2000, 4, 2, 1000
 	p := &sideloadPages{
 		pages: pages,
 		convs: func(n int) []string { return []string{"p-" + strconv.Itoa(n)} },
@@ -497,20 +499,20 @@ func TestListIterCarryIsBoundedAndLinear(t *testing.T) {
 	c := newSideloadClient(t, p)
 	var carry *eventCarry
 	walked := 0
-	for sc, err := range c.SideConversations.listIter(context.Background(), 42, &ListOptions{IncludeEvents: true}, MaxCarriedEvents, &carry) {
+	for sc, err := range c.SideConversations.listIter(context.Background(), 42, &ListOptions{IncludeEvents: true}, limit, &carry) {
 		require.NoError(t, err)
 		walked++
 		if walked > 1 {
 			require.Len(t, sc.Events, forNext, "%s gets the events the page before carried for it", sc.ID)
 		}
-		require.LessOrEqual(t, carry.kept, MaxCarriedEvents, "page %d", walked)
-		require.LessOrEqual(t, len(carry.queue), 4*MaxCarriedEvents+192, "page %d", walked)
+		require.LessOrEqual(t, carry.kept, limit, "page %d", walked)
+		require.LessOrEqual(t, len(carry.queue), 4*limit+192, "page %d", walked)
 	}
 	require.Equal(t, pages, walked)
 
 	added := pages * (orphansPerPage + forNext)
 	attached := (pages - 1) * forNext
-	assert.Equal(t, MaxCarriedEvents, carry.peak)
+	assert.Equal(t, limit, carry.peak)
 	assert.Equal(t, added, carry.kept+carry.dropped+attached, "every event is kept, dropped or attached")
 	assert.LessOrEqual(t, carry.steps, 4*added, "linear in the events that came")
 }
