@@ -458,11 +458,7 @@ type call struct {
 }
 
 func (c *Client) endpoint(path string, query url.Values) string {
-	u := c.apiRootStr + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
-	return u
+	return withQuery(c.apiRootStr+path, query)
 }
 
 func jsonCall(method, u string, body any) (*call, error) {

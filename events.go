@@ -81,7 +81,7 @@ func (s *SideConversationsService) listEventsCall(ticketID int64, id string, opt
 	if err != nil {
 		return nil, err
 	}
-	return &call{method: http.MethodGet, url: s.client.endpoint(conversationPath(ticketID, id)+"/events", q)}, nil
+	return &call{method: http.MethodGet, url: s.client.conversationURL(ticketID, id, "/events", q)}, nil
 }
 
 func (s *SideConversationsService) eventsPage(ctx context.Context, cl *call) ([]Event, *Response, error) {

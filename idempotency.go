@@ -232,7 +232,7 @@ func (c *Client) logKey(ctx context.Context, msg string, cl *call, key string, e
 // match, which fetch then gets with its events.
 func (s *SideConversationsService) findCreated(ctx context.Context, ticketID int64, key string, fetch func(context.Context, string) (*keyMatch, error)) (*keyMatch, error) {
 	q := url.Values{"per_page": {strconv.Itoa(MaxPerPage)}}
-	first := &call{method: http.MethodGet, url: s.client.endpoint(conversationsPath(ticketID), q)}
+	first := &call{method: http.MethodGet, url: s.client.conversationsURL(ticketID, "", q)}
 	var id string
 	err := eachPage(ctx, s.client, first, s.listPage, func(convs []SideConversation, _ *Response) bool {
 		for _, sc := range convs {

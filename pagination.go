@@ -110,7 +110,7 @@ func (s *SideConversationsService) listIter(ctx context.Context, ticketID int64,
 			carried.add(resp.UnmatchedEvents)
 			return convs, resp, nil
 		}
-		first := &call{method: http.MethodGet, url: s.client.endpoint(conversationsPath(ticketID), q)}
+		first := &call{method: http.MethodGet, url: s.client.conversationsURL(ticketID, "", q)}
 		walkPages(ctx, s.client, first, fetch, yield)
 	}
 }

@@ -391,12 +391,23 @@ func isPathChar(c byte) bool {
 	return strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0
 }
 
-func conversationsPath(ticketID int64) string {
-	return "tickets/" + strconv.FormatInt(ticketID, 10) + "/side_conversations"
+// conversationsURL is the URL of a ticket's side conversations, followed
+// by suffix and query, built in one allocation where it can be.
+func (c *Client) conversationsURL(ticketID int64, suffix string, query url.Values) string {
+	return withQuery(c.apiRootStr+"tickets/"+strconv.FormatInt(ticketID, 10)+"/side_conversations"+suffix, query)
 }
 
-func conversationPath(ticketID int64, id string) string {
-	return conversationsPath(ticketID) + "/" + url.PathEscape(id)
+// conversationURL is the URL of one side conversation, followed by suffix
+// and query.
+func (c *Client) conversationURL(ticketID int64, id, suffix string, query url.Values) string {
+	return withQuery(c.apiRootStr+"tickets/"+strconv.FormatInt(ticketID, 10)+"/side_conversations/"+url.PathEscape(id)+suffix, query)
+}
+
+func withQuery(u string, query url.Values) string {
+	if len(query) > 0 {
+		return u + "?" + query.Encode()
+	}
+	return u
 }
 
 // checkPath validates the ids every per-conversation method takes.
@@ -423,7 +434,7 @@ func (s *SideConversationsService) List(ctx context.Context, ticketID int64, opt
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.listPage(ctx, &call{method: http.MethodGet, url: s.client.endpoint(conversationsPath(ticketID), q)})
+	return s.listPage(ctx, &call{method: http.MethodGet, url: s.client.conversationsURL(ticketID, "", q)})
 }
 
 func (s *SideConversationsService) listPage(ctx context.Context, cl *call) ([]SideConversation, *Response, error) {
@@ -447,7 +458,7 @@ func (s *SideConversationsService) Show(ctx context.Context, ticketID int64, id 
 		q = url.Values{"include": {"events"}}
 	}
 	var root sideConversationRoot
-	resp, err := s.client.do(ctx, &call{method: http.MethodGet, url: s.client.endpoint(conversationPath(ticketID, id), q)}, &root)
+	resp, err := s.client.do(ctx, &call{method: http.MethodGet, url: s.client.conversationURL(ticketID, id, "", q)}, &root)
 	if err != nil {
 		return nil, resp, err
 	}
@@ -481,7 +492,7 @@ func (s *SideConversationsService) Create(ctx context.Context, ticketID int64, r
 		k = s.keyedCreate(ticketID, req)
 		req.ExternalIDs = withKey(req.ExternalIDs, key, k.fingerprint)
 	}
-	cl, err := jsonCall(http.MethodPost, s.client.endpoint(conversationsPath(ticketID), nil), req)
+	cl, err := jsonCall(http.MethodPost, s.client.conversationsURL(ticketID, "", nil), req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -513,7 +524,7 @@ func (s *SideConversationsService) Reply(ctx context.Context, ticketID int64, id
 		k = s.keyedReply(ticketID, id, req)
 		req.Message.ExternalIDs = withKey(req.Message.ExternalIDs, key, k.fingerprint)
 	}
-	cl, err := jsonCall(http.MethodPost, s.client.endpoint(conversationPath(ticketID, id)+"/reply", nil), req)
+	cl, err := jsonCall(http.MethodPost, s.client.conversationURL(ticketID, id, "/reply", nil), req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -533,7 +544,7 @@ func (s *SideConversationsService) Update(ctx context.Context, ticketID int64, i
 	if err := req.Validate(); err != nil {
 		return nil, nil, err
 	}
-	cl, err := jsonCall(http.MethodPut, s.client.endpoint(conversationPath(ticketID, id), nil), updateRoot{SideConversation: req})
+	cl, err := jsonCall(http.MethodPut, s.client.conversationURL(ticketID, id, "", nil), updateRoot{SideConversation: req})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -554,7 +565,7 @@ func (s *SideConversationsService) Import(ctx context.Context, ticketID int64, r
 	if err := req.Validate(); err != nil {
 		return nil, nil, err
 	}
-	cl, err := jsonCall(http.MethodPost, s.client.endpoint(conversationsPath(ticketID)+"/import", nil), req)
+	cl, err := jsonCall(http.MethodPost, s.client.conversationsURL(ticketID, "/import", nil), req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -569,7 +580,7 @@ func (s *SideConversationsService) ImportEvents(ctx context.Context, ticketID in
 	if err := validateImportEvents("events", events); err != nil {
 		return nil, nil, err
 	}
-	cl, err := jsonCall(http.MethodPost, s.client.endpoint(conversationPath(ticketID, id)+"/events/import", nil), importEventsRoot{Events: events})
+	cl, err := jsonCall(http.MethodPost, s.client.conversationURL(ticketID, id, "/events/import", nil), importEventsRoot{Events: events})
 	if err != nil {
 		return nil, nil, err
 	}
