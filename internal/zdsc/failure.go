@@ -53,34 +53,38 @@ func (e *stepError) Unwrap() error { return e.err }
 // the status, Zendesk's code and description, the details of a validation
 // answer and the request id.
 func errorLine(err error, cmd *command) string {
+	return oneLine(describe(err, cmd, true))
+}
+
+// maybeSentHint follows an error after which a message may have been sent.
+const maybeSentHint = "; look at the side conversations before running the command again"
+
+func describe(err error, cmd *command, hint bool) string {
 	var se *stepError
 	if errors.As(err, &se) {
-		return se.step + ": " + errorLine(se.err, cmd)
+		return se.step + ": " + describe(se.err, cmd, hint && !se.noMessage)
 	}
-	var line string
 	var ae *zendesk.APIError
 	var ve *zendesk.ValidationError
 	switch {
-	case errors.As(err, &ae):
-		line = apiErrorLine(ae)
 	case errors.As(err, &ve):
-		line = err.Error()
+		line := err.Error()
 		if cmd != nil {
-			if hint := cmd.flagOf(ve.Field); hint != "" {
-				line += " (" + hint + ")"
+			if f := cmd.flagOf(ve.Field); f != "" {
+				line += " (" + f + ")"
 			}
 		}
-	default:
-		line = err.Error()
+		return line
+	case errors.As(err, &ae):
+		return apiErrorLine(ae, hint && errors.Is(err, zendesk.ErrMaybeSent))
+	case hint && errors.Is(err, zendesk.ErrMaybeSent):
+		return err.Error() + maybeSentHint
 	}
-	if !errors.As(err, &ve) && errors.Is(err, zendesk.ErrMaybeSent) {
-		line += "; look at the side conversations before running the command again"
-	}
-	return oneLine(line)
+	return err.Error()
 }
 
 // apiErrorLine words an answer of Zendesk outside 2xx.
-func apiErrorLine(e *zendesk.APIError) string {
+func apiErrorLine(e *zendesk.APIError, hint bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s: %d", e.Method, e.URL, e.StatusCode)
 	if text := http.StatusText(e.StatusCode); text != "" {
@@ -103,6 +107,9 @@ func apiErrorLine(e *zendesk.APIError) string {
 	}
 	if errors.Is(e, zendesk.ErrMaybeSent) {
 		b.WriteString(": the request may have reached Zendesk, so it was not resent")
+		if hint {
+			b.WriteString(maybeSentHint)
+		}
 	}
 	if e.RequestID != "" {
 		b.WriteString(" [request id " + e.RequestID + "]")

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	zendesk "github.com/sideconv/zendesk"
 )
@@ -64,7 +66,7 @@ func (a *app) decodeFile(path string, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return inputErrorf("%s: %w", displayPath(path), jsonError(data, dec, err))
+		return inputErrorf("%s: %w", displayPath(path), jsonError(data, err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return inputErrorf("%s: more than one JSON document", displayPath(path))
@@ -80,10 +82,11 @@ func displayPath(path string) string {
 }
 
 // jsonError adds the line of a syntax or type error.
-func jsonError(data []byte, dec *json.Decoder, err error) error {
-	var offset int64 = -1
+func jsonError(data []byte, err error) error {
+	var offset int64
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
+	var pe *time.ParseError
 	switch {
 	case errors.As(err, &se):
 		offset = se.Offset
@@ -91,10 +94,13 @@ func jsonError(data []byte, dec *json.Decoder, err error) error {
 		offset = te.Offset
 	case errors.Is(err, io.EOF):
 		return errors.New("empty: a JSON object is needed")
+	case errors.As(err, &pe), strings.HasPrefix(err.Error(), "Time.UnmarshalJSON"):
+		// The only times of an import are the events' created_at.
+		return fmt.Errorf("created_at must be a time such as \"2022-10-05T20:47:02.230Z\": %w", err)
 	default:
-		offset = dec.InputOffset()
+		return err
 	}
-	if offset < 0 || offset > int64(len(data)) {
+	if offset > int64(len(data)) {
 		return err
 	}
 	line := 1 + bytes.Count(data[:offset], []byte("\n"))

@@ -89,14 +89,20 @@ func runList(ctx context.Context, a *app, args []string) error {
 		next = resp.NextPage
 	}
 	if enc == nil {
-		if len(t.rows) == 0 {
+		switch {
+		case len(t.rows) == 0 && *page > 1:
+			fmt.Fprintf(a.env.Stderr, "zdsc list: page %d of ticket %d is empty\n", *page, ticket)
+		case len(t.rows) == 0:
 			fmt.Fprintf(a.env.Stderr, "zdsc list: ticket %d has no side conversations\n", ticket)
-		} else if err := a.printTable(t); err != nil {
-			return err
+		default:
+			if err := a.printTable(t); err != nil {
+				return err
+			}
 		}
 	}
 	if next != "" {
-		fmt.Fprintf(a.env.Stderr, "zdsc list: more on page %d (--page %d), or use --all\n", max(*page, 1)+1, max(*page, 1)+1)
+		following := max(*page, 1) + 1
+		fmt.Fprintf(a.env.Stderr, "zdsc list: more on page %d (--page %d), or use --all\n", following, following)
 	}
 	return nil
 }

@@ -227,14 +227,14 @@ func timeText(t time.Time) string {
 // eventSummary says in a line what an event did.
 func eventSummary(ev zendesk.Event) string {
 	if m := ev.Message; m != nil {
-		text := m.PreviewText
-		if text == "" {
-			text = m.Body
+		// Zendesk's preview_text of a message may be its subject: the
+		// body says more.
+		for _, text := range []string{m.Body, m.PreviewText, m.Subject} {
+			if strings.TrimSpace(text) != "" {
+				return strings.Join(strings.Fields(text), " ")
+			}
 		}
-		if text == "" {
-			text = m.Subject
-		}
-		return text
+		return ""
 	}
 	var parts []string
 	if ev.Updates.State != "" {

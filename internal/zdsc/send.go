@@ -226,10 +226,11 @@ func runCreate(ctx context.Context, a *app, args []string) error {
 	if req.Message.AttachmentIDs, err = a.upload(ctx, client, files); err != nil {
 		return err
 	}
-	res, _, err := client.SideConversations.Create(ctx, ticket, req)
+	res, resp, err := client.SideConversations.Create(ctx, ticket, req)
 	if err != nil {
 		return err
 	}
+	a.noteFound(resp, m.key)
 	if a.g.json {
 		return a.printJSON(resultJSON(res))
 	}
@@ -268,16 +269,24 @@ func runReply(ctx context.Context, a *app, args []string) error {
 	if req.Message.AttachmentIDs, err = a.upload(ctx, client, files); err != nil {
 		return err
 	}
-	res, _, err := client.SideConversations.Reply(ctx, ticket, pos[1], req)
+	res, resp, err := client.SideConversations.Reply(ctx, ticket, pos[1], req)
 	if err != nil {
 		return err
 	}
+	a.noteFound(resp, m.key)
 	if a.g.json {
 		return a.printJSON(resultJSON(res))
 	}
 	sc := res.SideConversation
 	fmt.Fprintf(a.env.Stdout, "Replied on side conversation %s: %s (%s, %s)\n", sc.ID, sc.Subject, channelOf(sc), sc.State)
 	return nil
+}
+
+// noteFound says on stderr when --key found what an earlier run made.
+func (a *app) noteFound(resp *zendesk.Response, key string) {
+	if resp != nil && resp.FoundByIdempotencyKey {
+		fmt.Fprintf(a.env.Stderr, "zdsc %s: an earlier run with --key %q made this; nothing was sent now\n", a.cmd.name, key)
+	}
 }
 
 // resultOutput is a SideConversationResult as --json prints it: the event
