@@ -3,12 +3,14 @@ package zendesk
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"path"
 	"strings"
 	"unicode"
@@ -122,4 +124,87 @@ func attachmentType(filename string, data []byte) string {
 		return t
 	}
 	return http.DetectContentType(data)
+}
+
+func (a *UploadedAttachment) validAnswer() error {
+	if a.ID == "" {
+		return errors.New("the answer holds no attachment id")
+	}
+	return nil
+}
+
+// DownloadAttachment writes the content of an attachment of a message (its
+// ContentURL, as Zendesk returns it in events and sideloads) to w, and
+// returns the number of bytes written.
+//
+// The content URL must be on the client's own scheme and host, under its
+// API root, as Zendesk's content URLs are; any other URL is refused with a
+// *ValidationError before anything is sent, so an answer cannot send the
+// client, or its credentials, elsewhere. Zendesk may redirect the download
+// to its file storage: the redirect is followed without credentials.
+//
+// At most MaxAttachmentBytes are written; a larger file fails with an error
+// matching ErrInvalidResponse once that many were. A failure before the
+// first byte reached w is retried like any GET; after it, nothing is
+// retried, the error says how many bytes w received, and w holds a part of
+// the file: write to a temporary file and keep it only on success.
+func (s *SideConversationsService) DownloadAttachment(ctx context.Context, att Attachment, w io.Writer) (int64, *Response, error) {
+	c := s.client
+	if w == nil {
+		return 0, nil, invalid("w", "is nil")
+	}
+	if att.ContentURL == "" {
+		return 0, nil, invalid("content_url", "is empty: take the attachment from a message Zendesk returned")
+	}
+	u, err := url.Parse(att.ContentURL)
+	if err != nil {
+		return 0, nil, invalidf("content_url", "%q is not a URL", att.ContentURL)
+	}
+	if !u.IsAbs() {
+		u = c.apiRoot.ResolveReference(u)
+	}
+	if !c.underAPIRoot(u) {
+		return 0, nil, invalidf("content_url", "%s is not under %s: the client downloads only from its own account", u.Redacted(), c.apiRootStr)
+	}
+	limit := c.maxUpload
+	if att.Size > limit {
+		return 0, nil, invalidf("size", "%d bytes is more than the %d-byte attachment limit", att.Size, limit)
+	}
+	d := &download{w: w, limit: limit}
+	cl := &call{method: http.MethodGet, url: u.String(), accept: acceptAny}
+	resp, err := c.do(ctx, cl, d)
+	if err != nil {
+		return d.written, resp, err
+	}
+	return d.written, resp, nil
+}
+
+// acceptAny is the Accept header of downloads.
+var acceptAny = []string{"*/*"}
+
+// download receives an attachment's content into w.
+type download struct {
+	w       io.Writer
+	limit   int64
+	written int64
+}
+
+// receive copies a successful answer's body to w. A body that broke off
+// before anything was written may be fetched again; after that, or when w
+// fails or the file is too large, the failure is final.
+func (d *download) receive(body io.Reader) error {
+	lb := &limitedBody{r: body, remaining: d.limit}
+	n, err := io.Copy(d.w, lb)
+	d.written += n
+	switch {
+	case err == nil:
+		return nil
+	case lb.exceeded:
+		return &decodeError{err: fmt.Errorf("the attachment is larger than the %d-byte limit; %d bytes were written: %w", d.limit, d.written, errBodyTooLarge), final: true}
+	case lb.readErr == nil:
+		return &decodeError{err: fmt.Errorf("writing the attachment after %d bytes: %w", d.written, err), final: true}
+	case d.written == 0:
+		return &decodeError{err: fmt.Errorf("the download broke off: %w", err)}
+	}
+	return &decodeError{err: fmt.Errorf("the download broke off after %d bytes were written: %w", d.written, err), final: true}
 }

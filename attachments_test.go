@@ -141,3 +141,125 @@ func TestUploadContentTypeSniffedWithoutExtension(t *testing.T) {
 	assert.Equal(t, "text/plain; charset=utf-8", attachmentType("README", []byte("hello")))
 	assert.Equal(t, "application/pdf", attachmentType("scan", []byte("%PDF-1.4")))
 }
+
+const downloadURL = testRoot + "tickets/42/side_conversations/" + convID + "/attachments/s3-1/download/log.txt"
+
+// brokenBody sends some bytes and then breaks off.
+type brokenBody struct {
+	data string
+	sent bool
+}
+
+func (b *brokenBody) Read(p []byte) (int, error) {
+	if b.sent || b.data == "" {
+		return 0, readReset
+	}
+	b.sent = true
+	return copy(p, b.data), nil
+}
+
+func (b *brokenBody) Close() error { return nil }
+
+func breakOff(data string) func(*http.Request) (*http.Response, error) {
+	return func(req *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: &brokenBody{data: data}, Request: req}, nil
+	}
+}
+
+func TestDownloadAttachment(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newMockClient(t)
+	rec := register(mt, http.MethodGet, downloadURL, reply(200, "12:01 smoke\n", "X-Zendesk-Request-Id", "dl-1"))
+	var buf bytes.Buffer
+	n, resp, err := c.SideConversations.DownloadAttachment(context.Background(), Attachment{ContentURL: downloadURL, Size: 12}, &buf)
+	require.NoError(t, err)
+	assert.EqualValues(t, 12, n)
+	assert.Equal(t, "12:01 smoke\n", buf.String())
+	assert.Equal(t, "dl-1", resp.RequestID)
+	got := rec.last(t)
+	assert.Equal(t, testBasic, got.Header.Get("Authorization"))
+	assert.Equal(t, "*/*", got.Header.Get("Accept"))
+
+	// A relative content URL is read against the API root.
+	buf.Reset()
+	_, _, err = c.SideConversations.DownloadAttachment(context.Background(),
+		Attachment{ContentURL: "/api/v2/tickets/42/side_conversations/" + convID + "/attachments/s3-1/download/log.txt"}, &buf)
+	require.NoError(t, err)
+	assert.Equal(t, "12:01 smoke\n", buf.String())
+}
+
+// Content URLs elsewhere than the account's API, and files over the limit,
+// are refused before anything is sent.
+func TestDownloadAttachmentRefusals(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newMockClient(t)
+	for _, tc := range []struct {
+		att   Attachment
+		w     io.Writer
+		field string
+	}{
+		{Attachment{ContentURL: "https://evil.example/api/v2/x"}, io.Discard, "content_url"},
+		{Attachment{ContentURL: "http://acme.zendesk.com/api/v2/x"}, io.Discard, "content_url"},
+		{Attachment{ContentURL: "https://user:pw@acme.zendesk.com/api/v2/x"}, io.Discard, "content_url"},
+		{Attachment{ContentURL: "https://acme.zendesk.com/other/x"}, io.Discard, "content_url"},
+		{Attachment{ContentURL: "https://acme.zendesk.com/api/v2/../../x"}, io.Discard, "content_url"},
+		{Attachment{ContentURL: "%zz"}, io.Discard, "content_url"},
+		{Attachment{}, io.Discard, "content_url"},
+		{Attachment{ContentURL: downloadURL, Size: MaxAttachmentBytes + 1}, io.Discard, "size"},
+		{Attachment{ContentURL: downloadURL}, nil, "w"},
+	} {
+		_, _, err := c.SideConversations.DownloadAttachment(context.Background(), tc.att, tc.w)
+		var v *ValidationError
+		require.ErrorAs(t, err, &v, "%+v", tc.att)
+		assert.Equal(t, tc.field, v.Field)
+	}
+	noCalls(t, mt)
+}
+
+// A download that breaks off before anything was written is fetched again;
+// one that breaks off later is not, and says how much was written.
+func TestDownloadAttachmentBrokenOff(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newMockClient(t)
+	rec := register(mt, http.MethodGet, downloadURL, breakOff(""), reply(200, "whole file"))
+	var buf bytes.Buffer
+	n, resp, err := c.SideConversations.DownloadAttachment(context.Background(), Attachment{ContentURL: downloadURL}, &buf)
+	require.NoError(t, err)
+	assert.EqualValues(t, 10, n)
+	assert.Equal(t, "whole file", buf.String())
+	assert.Equal(t, 2, resp.Attempts)
+	assert.Len(t, rec.calls(), 2)
+
+	c2, mt2, _ := newMockClient(t)
+	rec2 := register(mt2, http.MethodGet, downloadURL, breakOff("half a "), reply(200, "whole file"))
+	buf.Reset()
+	n, _, err = c2.SideConversations.DownloadAttachment(context.Background(), Attachment{ContentURL: downloadURL}, &buf)
+	require.ErrorIs(t, err, ErrInvalidResponse)
+	assert.ErrorContains(t, err, "after 7 bytes were written")
+	assert.EqualValues(t, 7, n)
+	assert.Len(t, rec2.calls(), 1, "not fetched again over what was written")
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestDownloadAttachmentLimits(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newMockClient(t)
+	c.maxUpload = 4
+	register(mt, http.MethodGet, downloadURL, reply(200, "12345"))
+	var buf bytes.Buffer
+	n, _, err := c.SideConversations.DownloadAttachment(context.Background(), Attachment{ContentURL: downloadURL}, &buf)
+	require.ErrorIs(t, err, ErrInvalidResponse)
+	assert.ErrorContains(t, err, "larger than the 4-byte limit")
+	assert.EqualValues(t, 4, n)
+
+	c.maxUpload = MaxAttachmentBytes
+	_, _, err = c.SideConversations.DownloadAttachment(context.Background(), Attachment{ContentURL: downloadURL}, failingWriter{})
+	assert.ErrorContains(t, err, "disk full")
+
+	register(mt, http.MethodGet, downloadURL, reply(404, `{"error":"RecordNotFound","description":"Not found"}`))
+	_, _, err = c.SideConversations.DownloadAttachment(context.Background(), Attachment{ContentURL: downloadURL}, &buf)
+	assert.ErrorIs(t, err, ErrNotFound)
+}

@@ -1,6 +1,7 @@
 package zendesk
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,7 +50,15 @@ type Client struct {
 	logger          *slog.Logger
 	maxBody         int64
 	maxUpload       int64
-	pacer           *pacer
+	// coord shares budgets, pauses and idempotency keys; account is the
+	// name the client's state has there (the API host).
+	coord   Coordinator
+	account string
+	// settle is how long a send that may have reached Zendesk is taken to
+	// be still in progress; see WithSettleTime.
+	settle time.Duration
+	// now is the client's clock (tests replace it).
+	now func() time.Time
 	// states recycles the per-call retry state, whose callbacks are bound
 	// to it once instead of on every call.
 	states sync.Pool
@@ -64,15 +73,17 @@ type SideConversationsService service
 // clientConfig collects what the options set before NewClient builds the
 // client from it.
 type clientConfig struct {
-	baseURL    *url.URL
-	insecure   bool
-	httpClient *http.Client
-	userAgent  string
-	retry      RetryPolicy
-	noRetries  bool
-	logger     *slog.Logger
-	maxBody    int64
-	rateLimits *RateLimits
+	baseURL     *url.URL
+	insecure    bool
+	httpClient  *http.Client
+	userAgent   string
+	retry       RetryPolicy
+	noRetries   bool
+	logger      *slog.Logger
+	maxBody     int64
+	rateLimits  *RateLimits
+	coordinator Coordinator
+	settle      time.Duration
 }
 
 // Option configures a Client in NewClient. An option given a bad value makes
@@ -197,7 +208,7 @@ func NewClient(subdomain string, creds Credentials, opts ...Option) (*Client, er
 	if creds == nil {
 		return nil, errors.New("zendesk: NewClient: credentials are required (APIToken, BearerToken or OAuth)")
 	}
-	cfg := clientConfig{retry: DefaultRetryPolicy(), maxBody: DefaultMaxResponseBytes}
+	cfg := clientConfig{retry: DefaultRetryPolicy(), maxBody: DefaultMaxResponseBytes, settle: DefaultSettleTime}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
@@ -218,6 +229,18 @@ func NewClient(subdomain string, creds Credentials, opts ...Option) (*Client, er
 	if root.Scheme == "http" && !cfg.insecure && !isLoopback(root.Hostname()) {
 		return nil, fmt.Errorf("zendesk: NewClient: refusing plain http to %s: use https, or WithInsecureHTTP inside a trusted network", root.Host)
 	}
+	coord := cfg.coordinator
+	switch {
+	case coord != nil && cfg.rateLimits != nil:
+		return nil, errors.New("zendesk: NewClient: WithRateLimit configures the default coordinator; with WithCoordinator, give the limits to that coordinator")
+	case coord == nil && cfg.rateLimits != nil:
+		coord = newLocalCoordinator(*cfg.rateLimits)
+	case coord == nil:
+		coord = newLocalCoordinator(RateLimits{})
+	}
+	if hc := cfg.httpClient; hc != nil && hc.Timeout > 0 && cfg.settle < hc.Timeout {
+		return nil, fmt.Errorf("zendesk: NewClient: the settle time (%s) is shorter than the HTTP client's timeout (%s): a send could still be in progress when it ends", cfg.settle, hc.Timeout)
+	}
 
 	c := &Client{
 		apiRoot:    root,
@@ -228,7 +251,10 @@ func NewClient(subdomain string, creds Credentials, opts ...Option) (*Client, er
 		logger:     cfg.logger,
 		maxBody:    cfg.maxBody,
 		maxUpload:  MaxAttachmentBytes,
-		pacer:      newPacer(cfg.rateLimits),
+		coord:      coord,
+		account:    strings.ToLower(root.Host),
+		settle:     cfg.settle,
+		now:        time.Now,
 	}
 	if cfg.noRetries {
 		c.retry.MaxRetries = 0
@@ -271,10 +297,14 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// guardedHTTPClient copies hc (or builds a default client) and wraps its
-// redirect policy so that a redirect away from the API's scheme and host
-// loses the Authorization header. Go's own rule keeps the header for
-// subdomains of the original host; ours keeps it only for the exact origin.
+// guardedHTTPClient copies hc (or builds a default client) and puts the
+// client's credentials into its transport: each request to the API's own
+// scheme and host is authorized on a copy as it is sent, so the request a
+// caller can reach (Response.Request) never carries them, and a request
+// anywhere else, a redirect included, goes without them. Only GET and HEAD
+// follow redirects: a request with a body is never sent somewhere the
+// client did not choose, nor turned into a GET; its 3xx answer is returned
+// as an *APIError.
 func (c *Client) guardedHTTPClient(hc *http.Client) *http.Client {
 	var out http.Client
 	if hc != nil {
@@ -282,16 +312,22 @@ func (c *Client) guardedHTTPClient(hc *http.Client) *http.Client {
 	} else {
 		out.Timeout = defaultTimeout
 	}
+	out.Transport = &authTransport{client: c, base: out.Transport}
 	userPolicy := out.CheckRedirect
 	out.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if !c.sameOrigin(req.URL) {
-			req.Header.Del("Authorization")
+		if m := via[0].Method; m != http.MethodGet && m != http.MethodHead {
+			return http.ErrUseLastResponse
 		}
 		if userPolicy != nil {
-			if err := userPolicy(req, via); err != nil {
-				return &redirectError{err: err}
+			err := userPolicy(req, via)
+			switch {
+			case err == nil:
+				return nil
+			case errors.Is(err, http.ErrUseLastResponse):
+				// net/http compares with ==: hand it the sentinel itself.
+				return http.ErrUseLastResponse
 			}
-			return nil
+			return &redirectError{err: err}
 		}
 		if len(via) >= 10 {
 			return &redirectError{err: errors.New("stopped after 10 redirects")}
@@ -300,6 +336,51 @@ func (c *Client) guardedHTTPClient(hc *http.Client) *http.Client {
 	}
 	return &out
 }
+
+// authTransport authorizes the requests it sends to the API's origin. It
+// deliberately has no CloseIdleConnections: the retry layer calls that
+// after a failed call, and the connections of the transport under it (by
+// default http.DefaultTransport) belong to the rest of the program too.
+type authTransport struct {
+	client *Client
+	base   http.RoundTripper
+}
+
+func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := t.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if !t.client.sameOrigin(req.URL) {
+		return base.RoundTrip(req)
+	}
+	// A shallow copy with its own header map: the original, which the
+	// caller can reach through the response, stays without credentials.
+	authorized := new(http.Request)
+	*authorized = *req
+	authorized.Header = make(http.Header, len(req.Header)+1)
+	for k, v := range req.Header {
+		authorized.Header[k] = v
+	}
+	if err := t.client.creds.Authorize(authorized); err != nil {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, &credentialError{err: err}
+	}
+	resp, err := base.RoundTrip(authorized)
+	if resp != nil {
+		resp.Request = req
+	}
+	return resp, err
+}
+
+// credentialError is a failure to apply the credentials: the request was
+// not sent.
+type credentialError struct{ err error }
+
+func (e *credentialError) Error() string { return "applying credentials: " + e.err.Error() }
+func (e *credentialError) Unwrap() error { return e.err }
 
 // sameOrigin reports whether u has the API root's scheme and host, the only
 // place credentials are sent.
@@ -360,8 +441,10 @@ type call struct {
 	// body is sent as it is, with contentType; nil sends no body.
 	body        []byte
 	contentType string
-	// bucket is the rate-limit budget the request draws from.
-	bucket bucket
+	// accept is the Accept header; nil asks for JSON.
+	accept []string
+	// budget is the rate budget the request draws on; "" is BudgetPlan.
+	budget Budget
 }
 
 func (c *Client) endpoint(path string, query url.Values) string {
@@ -401,21 +484,22 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zendesk: building %s %s: %w", cl.method, cl.url, err)
 	}
+	st := c.attempt(ctx, cl, out)
 	h := req.Header
 	h["Accept"] = acceptJSON
+	if cl.accept != nil {
+		h["Accept"] = cl.accept
+	}
 	h["User-Agent"] = c.userAgentHeader
 	if cl.contentType != "" {
 		h["Content-Type"] = []string{cl.contentType}
 	}
-	if err := c.authorize(req.Request); err != nil {
-		return nil, &requestError{method: cl.method, url: cl.url, phase: "not sent", err: err}
-	}
-	if err := c.waitForTurn(ctx, cl.bucket); err != nil {
+	if err := c.admit(ctx, st.attempt); err != nil {
+		c.release(st)
 		return nil, &requestError{method: cl.method, url: cl.url, phase: "not sent: waiting for the rate limit", err: err}
 	}
 
 	start := time.Now()
-	st := c.attempt(ctx, cl, out)
 	defer c.release(st)
 	if out != nil {
 		// Decoding inside the retry loop lets a GET whose body broke off
@@ -442,7 +526,7 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 	r := newResponse(resp, st.attempts)
 	c.logDone(ctx, cl, r, st.attempts, start, nil)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return r, newAPIError(cl, resp, r.RequestID)
+		return r, newAPIError(cl, resp, r.RequestID, c.now())
 	}
 	if p, ok := out.(paginated); ok {
 		r.NextPage, r.PreviousPage, r.Count = p.pagination()
@@ -461,6 +545,9 @@ func (c *Client) decodeSuccess(resp *http.Response, out any, attempt int) error 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil
 	}
+	if d, ok := out.(*download); ok {
+		return d.receive(resp.Body)
+	}
 	if attempt > 1 {
 		// A broken earlier body may have filled part of out.
 		reflect.ValueOf(out).Elem().SetZero()
@@ -468,7 +555,18 @@ func (c *Client) decodeSuccess(resp *http.Response, out any, attempt int) error 
 	if retryable, err := c.decodeBody(resp.Body, out); err != nil {
 		return &decodeError{err: err, final: !retryable}
 	}
+	if v, ok := out.(validated); ok {
+		if err := v.validAnswer(); err != nil {
+			return &decodeError{err: err, final: true}
+		}
+	}
 	return nil
+}
+
+// validated is implemented by answers that can tell a usable value from an
+// empty one, such as a conversation without an id.
+type validated interface {
+	validAnswer() error
 }
 
 // decodeError is a 2xx answer whose body could not be decoded. It is final
@@ -480,36 +578,6 @@ type decodeError struct {
 
 func (e *decodeError) Error() string { return e.err.Error() }
 func (e *decodeError) Unwrap() error { return e.err }
-
-// waitForTurn holds a first attempt back until the configured budgets have
-// a token and, unless the wait is longer than MaxRetryAfter (the server
-// will then answer 429 and the caller learns when to come back), until
-// Zendesk's announced pauses end and its budgets have room for one more
-// request; then it counts the request as in flight.
-func (c *Client) waitForTurn(ctx context.Context, b bucket) error {
-	if err := c.pacer.take(ctx, b, c.retry.sleep); err != nil {
-		return err
-	}
-	if wait := c.pacer.admit(b, c.retry.MaxRetryAfter, false); wait > 0 {
-		if err := c.retry.sleep(ctx, wait); err != nil {
-			return err
-		}
-		c.pacer.admit(b, c.retry.MaxRetryAfter, true)
-	}
-	return nil
-}
-
-// authorize applies the credentials, but only to the API's own origin.
-func (c *Client) authorize(req *http.Request) error {
-	if !c.sameOrigin(req.URL) {
-		req.Header.Del("Authorization")
-		return nil
-	}
-	if err := c.creds.Authorize(req); err != nil {
-		return fmt.Errorf("applying credentials: %w", err)
-	}
-	return nil
-}
 
 func newResponse(resp *http.Response, attempts int) *Response {
 	h := resp.Header
@@ -553,18 +621,20 @@ func headerInt(h http.Header, keys ...string) (int, bool) {
 	return 0, false
 }
 
-func newAPIError(cl *call, resp *http.Response, requestID string) *APIError {
+func newAPIError(cl *call, resp *http.Response, requestID string, now time.Time) *APIError {
 	e := &APIError{
 		StatusCode: resp.StatusCode,
 		Method:     cl.method,
 		URL:        cl.url,
 		RequestID:  requestID,
 	}
-	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
 		e.RetryAfter, e.hasRetryAfter = d, true
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyReadLimit))
 	e.parseErrorBody(body)
+	// Keep only what the error holds on to, not the read buffer behind it.
+	e.Body = bytes.Clone(e.Body)
 	return e
 }
 
@@ -577,6 +647,10 @@ func (c *Client) decodeBody(body io.Reader, out any) (retryable bool, err error)
 	err = json.NewDecoder(lb).Decode(out)
 	var syntaxErr *json.SyntaxError
 	switch {
+	case err == nil && lb.first != '{':
+		// null, a number or an array decode into a struct without a
+		// word; none of them is an answer.
+		return false, fmt.Errorf("the body is JSON but not an object (it starts with %q)", lb.first)
 	case err == nil:
 		return false, nil
 	case lb.exceeded:
@@ -596,6 +670,7 @@ type limitedBody struct {
 	remaining int64
 	exceeded  bool
 	readErr   error // a failure of the connection, not the end of the body
+	first     byte  // the first byte that is not white space, once read
 }
 
 var errBodyTooLarge = errors.New("response body too large")
@@ -614,6 +689,14 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 		p = p[:l.remaining]
 	}
 	n, err := l.r.Read(p)
+	if l.first == 0 {
+		for _, b := range p[:n] {
+			if b != ' ' && b != '\t' && b != '\r' && b != '\n' {
+				l.first = b
+				break
+			}
+		}
+	}
 	l.remaining -= int64(n)
 	if err != nil && err != io.EOF {
 		l.readErr = err

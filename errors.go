@@ -161,12 +161,13 @@ func (e *APIError) Error() string {
 
 // Is maps the status code onto the sentinels ErrBadRequest, ErrUnauthorized,
 // ErrForbidden, ErrNotFound, ErrConflict, ErrUnprocessable, ErrRateLimited
-// and ErrServer. A POST answered 500, 502, 504, or 503 without Retry-After
-// also matches ErrMaybeSent: Zendesk may have acted on it.
+// and ErrServer. A POST answered with a 5xx status other than 501, 505 and
+// a 503 with Retry-After also matches ErrMaybeSent: Zendesk may have acted
+// on it.
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrMaybeSent:
-		return e.Method == http.MethodPost && ambiguousStatus(e.StatusCode, e.hasRetryAfter)
+		return !idempotent(e.Method) && statusOutcome(e.StatusCode, e.hasRetryAfter) == maybeProcessed
 	case ErrBadRequest:
 		return e.StatusCode == http.StatusBadRequest
 	case ErrUnauthorized:
@@ -183,19 +184,6 @@ func (e *APIError) Is(target error) bool {
 		return e.StatusCode == http.StatusTooManyRequests
 	case ErrServer:
 		return e.StatusCode >= 500 && e.StatusCode <= 599
-	}
-	return false
-}
-
-// ambiguousStatus reports answers after which a request may or may not have
-// taken effect. A 503 with Retry-After is Zendesk saying it rolled back (a
-// database timeout or deadlock) and asking for the request again.
-func ambiguousStatus(code int, hasRetryAfter bool) bool {
-	switch code {
-	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
-		return true
-	case http.StatusServiceUnavailable:
-		return !hasRetryAfter
 	}
 	return false
 }

@@ -120,7 +120,7 @@ func FuzzErrorBody(f *testing.F) {
 		resp := &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(body))}
 		resp.Header.Set("Retry-After", retryAfter)
 		resp.Header.Set("X-Zendesk-Request-Id", "rid")
-		e := newAPIError(&call{method: http.MethodPost, url: testRoot + "x"}, resp, "rid")
+		e := newAPIError(&call{method: http.MethodPost, url: testRoot + "x"}, resp, "rid", clockStart)
 		if e.StatusCode != status || e.RequestID != "rid" {
 			t.Fatalf("lost status or request id: %+v", e)
 		}

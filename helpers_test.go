@@ -25,17 +25,50 @@ const (
 	convID    = "8566255a-ece5-11e8-857d-493066fa7b17"
 )
 
-// waits records the pauses the retry layer asked for instead of sleeping.
+// waits records the pauses the retry layer asked for instead of sleeping,
+// and moves a clock of its own by each of them: a client attached to it
+// sees time pass exactly as it waits.
 type waits struct {
-	mu sync.Mutex
-	d  []time.Duration
+	mu    sync.Mutex
+	d     []time.Duration
+	clock time.Time
 }
+
+// clockStart is where every test clock starts.
+var clockStart = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 
 func (w *waits) wait(ctx context.Context, d time.Duration) error {
 	w.mu.Lock()
 	w.d = append(w.d, d)
+	w.clock = w.now().Add(d)
 	w.mu.Unlock()
 	return ctx.Err()
+}
+
+// now reads the clock; the caller holds w.mu, or calls it through nowFunc.
+func (w *waits) now() time.Time {
+	if w.clock.IsZero() {
+		w.clock = clockStart
+	}
+	return w.clock
+}
+
+func (w *waits) nowFunc() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.now()
+}
+
+// advance moves the clock as if d had passed without a wait.
+func (w *waits) advance(d time.Duration) {
+	w.mu.Lock()
+	w.clock = w.now().Add(d)
+	w.mu.Unlock()
+}
+
+// attach makes c and its default coordinator read w's clock.
+func (w *waits) attach(c *Client) {
+	setClock(c, w.nowFunc)
 }
 
 func (w *waits) all() []time.Duration {
@@ -56,6 +89,7 @@ func newMockClient(t testing.TB, opts ...Option) (*Client, *httpmock.MockTranspo
 	}, opts...)
 	c, err := NewClient("acme", APIToken(testEmail, testToken), all...)
 	require.NoError(t, err)
+	w.attach(c)
 	return c, mt, w
 }
 

@@ -15,6 +15,7 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -855,7 +856,7 @@ func TestIntegrationIdempotentCreate(t *testing.T) {
 	assert.Equal(t, []string{
 		"GET /api/v2/tickets/1/side_conversations", // look before sending
 		"POST /api/v2/tickets/1/side_conversations",
-		"GET /api/v2/tickets/1/side_conversations", // found: nothing sent
+		"GET /api/v2/tickets/1/side_conversations/" + first.SideConversation.ID, // remembered: fetched, nothing sent
 	}, methods)
 	sentIDs := requestBody(t, reqs[1])["external_ids"].(map[string]any)
 	assert.Equal(t, "escalation-1042", sentIDs["sideconv_idempotency_key"])
@@ -962,15 +963,19 @@ func TestIntegrationAmbiguousFailures(t *testing.T) {
 						}
 						return
 					}
+					assert.Equal(t, 1, posts, "never resent within the call")
+					if !f.processed {
+						// Not found after the failure: the call says the
+						// message may exist and sends nothing more.
+						assert.Nil(t, res)
+						require.ErrorIs(t, err, zendesk.ErrMaybeSent)
+						assert.Len(t, srv.SentMessages(), 1)
+						return
+					}
 					require.NoError(t, err)
 					require.NotNil(t, res)
 					assert.Len(t, srv.SentMessages(), 2, "exactly one more message")
-					assert.Equal(t, f.processed, resp.FoundByIdempotencyKey)
-					if f.processed {
-						assert.Equal(t, 1, posts, "found, not resent")
-					} else {
-						assert.Equal(t, 2, posts, "resent once after a complete lookup found nothing")
-					}
+					assert.True(t, resp.FoundByIdempotencyKey)
 					last := srv.SentMessages()[1]
 					assert.Equal(t, last.ID, res.Event.ID)
 					assert.Equal(t, last.SideConversationID, res.SideConversation.ID)
@@ -1368,4 +1373,61 @@ func TestIntegrationClientRefusals(t *testing.T) {
 			assert.Empty(t, srv.Requests(), "nothing reached the server")
 		})
 	}
+}
+
+// --- Attachment downloads ----------------------------------------------
+
+// An attachment uploaded with a message comes back byte for byte from the
+// content_url of its event.
+func TestIntegrationDownloadAttachment(t *testing.T) {
+	t.Parallel()
+	srv, client := startServer(t)
+	ctx := context.Background()
+	content := "12:01 printer 3: fuser at 310°C\n"
+	up, _, err := client.SideConversations.UploadAttachment(ctx, "printer.log", strings.NewReader(content))
+	require.NoError(t, err)
+	req := emailRequest("With a log")
+	req.Message.AttachmentIDs = []string{up.ID}
+	res, _, err := client.SideConversations.Create(ctx, 1, req)
+	require.NoError(t, err)
+
+	events, _, err := client.SideConversations.ListEvents(ctx, 1, res.SideConversation.ID, nil)
+	require.NoError(t, err)
+	require.NotEmpty(t, events)
+	require.Len(t, events[0].Message.Attachments, 1)
+	att := events[0].Message.Attachments[0]
+	var buf bytes.Buffer
+	n, resp, err := client.SideConversations.DownloadAttachment(ctx, att, &buf)
+	require.NoError(t, err)
+	assert.EqualValues(t, len(content), n)
+	assert.Equal(t, content, buf.String())
+	assert.NotEmpty(t, resp.RequestID)
+	assert.Len(t, srv.SentMessages(), 1)
+}
+
+// Zendesk may redirect a download to its file storage: the redirect is
+// followed, without the credentials.
+func TestIntegrationDownloadRedirectedWithoutCredentials(t *testing.T) {
+	t.Parallel()
+	var storageAuth []string
+	storage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		storageAuth = append(storageAuth, r.Header.Get("Authorization"))
+		_, _ = io.WriteString(w, "stored bytes")
+	}))
+	t.Cleanup(storage.Close)
+	var accountAuth string
+	account := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		accountAuth = r.Header.Get("Authorization")
+		http.Redirect(w, r, storage.URL+"/signed/log.txt?sig=abc", http.StatusFound)
+	}))
+	t.Cleanup(account.Close)
+	client, err := zendesk.NewClient("", zendesk.APIToken("agent@example.com", "download-secret"), zendesk.WithBaseURL(account.URL))
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	_, _, err = client.SideConversations.DownloadAttachment(context.Background(),
+		zendesk.Attachment{ContentURL: account.URL + "/api/v2/tickets/1/side_conversations/sc/attachments/s3-1/download/log.txt"}, &buf)
+	require.NoError(t, err)
+	assert.Equal(t, "stored bytes", buf.String())
+	assert.NotEmpty(t, accountAuth, "the account's own host gets the credentials")
+	assert.Equal(t, []string{""}, storageAuth, "the storage host does not")
 }

@@ -154,12 +154,18 @@ func (c *Client) followable(link, from string) (string, error) {
 	if !u.IsAbs() {
 		u = c.apiRoot.ResolveReference(u)
 	}
-	// A dot segment, even percent-encoded, could be normalized by a server
-	// into a path outside the API root.
-	if u.User != nil || !c.sameOrigin(u) || !strings.HasPrefix(u.EscapedPath(), c.apiRoot.EscapedPath()) || hasDotSegment(u.Path) {
+	if !c.underAPIRoot(u) {
 		return "", &ForeignPageError{Link: u.Redacted(), APIRoot: c.apiRootStr}
 	}
 	return u.String(), nil
+}
+
+// underAPIRoot reports whether an absolute URL is on the client's scheme
+// and host, under its API root: the only place it sends credentials to. A
+// dot segment, even percent-encoded, could be normalized by a server into
+// a path outside the API root.
+func (c *Client) underAPIRoot(u *url.URL) bool {
+	return u.User == nil && c.sameOrigin(u) && strings.HasPrefix(u.EscapedPath(), c.apiRoot.EscapedPath()) && !hasDotSegment(u.Path)
 }
 
 func hasDotSegment(p string) bool {

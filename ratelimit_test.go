@@ -3,7 +3,6 @@ package zendesk
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -12,34 +11,28 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func near(t *testing.T, want, got time.Duration) {
-	t.Helper()
-	assert.InDelta(t, float64(want), float64(got), float64(500*time.Millisecond), "want about %s, got %s", want, got)
-}
-
 // A Retry-After given to one call holds the client's other calls of the
 // same budget, instead of letting them run into the same refusal.
 func TestAnnouncedPauseIsShared(t *testing.T) {
 	t.Parallel()
-	c, mt, w := newMockClient(t)
+	c, mt, w := newMockClient(t, WithoutRetries())
 	created := reply(201, string(fixture(t, "responses/create_side_conversation.json")))
 	creates := register(mt, http.MethodPost, testRoot+"tickets/42/side_conversations", reply(429, "", "Retry-After", "5"), created)
 	register(mt, http.MethodGet, testRoot+"tickets/42/side_conversations/"+convID, reply(200, string(fixture(t, "responses/show_side_conversation.json"))))
 
 	_, _, err := createOn(c)
+	require.ErrorIs(t, err, ErrRateLimited)
+	require.Empty(t, w.all())
+
+	w.advance(2 * time.Second)
+	_, _, err = c.SideConversations.Show(context.Background(), 42, convID, nil)
 	require.NoError(t, err)
-	require.Equal(t, []time.Duration{5 * time.Second}, w.all())
+	assert.Empty(t, w.all(), "a create/reply pause does not hold other requests")
 
 	_, _, err = createOn(c)
 	require.NoError(t, err)
-	waits := w.all()
-	require.Len(t, waits, 2, "the second create waited before its first attempt")
-	near(t, 5*time.Second, waits[1])
-	assert.Len(t, creates.calls(), 3, "one refusal, two creates: the second call did not run into a 429")
-
-	_, _, err = c.SideConversations.Show(context.Background(), 42, convID, nil)
-	require.NoError(t, err)
-	assert.Len(t, w.all(), 2, "a create/reply pause does not hold other requests")
+	assert.Equal(t, []time.Duration{3 * time.Second}, w.all(), "the second create waited out the rest of the pause before its first attempt")
+	assert.Len(t, creates.calls(), 2, "one refusal, one create: the second call did not run into a 429")
 }
 
 func TestRemainingZeroPausesUntilReset(t *testing.T) {
@@ -54,7 +47,7 @@ func TestRemainingZeroPausesUntilReset(t *testing.T) {
 	require.Error(t, err)
 	waits := w.all()
 	require.Len(t, waits, 1, "the plan-wide pause holds a create too")
-	near(t, 9*time.Second, waits[0])
+	assert.Equal(t, 9*time.Second, waits[0])
 }
 
 // A pause longer than MaxRetryAfter is not slept through: the request goes
@@ -63,6 +56,7 @@ func TestLongPauseIsNotWaited(t *testing.T) {
 	t.Parallel()
 	w := &waits{}
 	c, mt, _ := newMockClient(t, WithRetryPolicy(RetryPolicy{Wait: w.wait, MaxRetryAfter: 30 * time.Second}))
+	w.attach(c)
 	rec := register(mt, http.MethodGet, testRoot+"tickets/42/side_conversations", reply(429, "", "Retry-After", "600"))
 	for range 2 {
 		_, _, err := c.SideConversations.List(context.Background(), 42, nil)
@@ -80,6 +74,7 @@ func TestWithRateLimitPacesCreates(t *testing.T) {
 	c, mt, _ := newMockClient(t,
 		WithRetryPolicy(RetryPolicy{Wait: w.wait}),
 		WithRateLimit(RateLimits{CreateReply: 2, CreateReplyWindow: 10 * time.Second}))
+	w.attach(c)
 	rec := register(mt, http.MethodPost, testRoot+"tickets/42/side_conversations", reply(201, string(fixture(t, "responses/create_side_conversation.json"))))
 	for range 4 {
 		_, _, err := createOn(c)
@@ -87,15 +82,14 @@ func TestWithRateLimitPacesCreates(t *testing.T) {
 	}
 	assert.Len(t, rec.calls(), 4)
 	waits := w.all()
-	require.Len(t, waits, 2, "a burst of the whole budget, then one token every 5s")
-	near(t, 5*time.Second, waits[0])
-	near(t, 10*time.Second, waits[1])
+	assert.Equal(t, []time.Duration{5 * time.Second, 5 * time.Second}, waits, "a burst of the whole budget, then one token every 5s")
 }
 
 func TestWithRateLimitPerMinute(t *testing.T) {
 	t.Parallel()
 	w := &waits{}
 	c, mt, _ := newMockClient(t, WithRetryPolicy(RetryPolicy{Wait: w.wait}), WithRateLimit(RateLimits{PerMinute: 60}))
+	w.attach(c)
 	register(mt, http.MethodGet, testRoot+"tickets/42/side_conversations", reply(200, `{"side_conversations":[]}`))
 	for range 61 {
 		_, _, err := c.SideConversations.List(context.Background(), 42, nil)
@@ -103,7 +97,7 @@ func TestWithRateLimitPerMinute(t *testing.T) {
 	}
 	waits := w.all()
 	require.Len(t, waits, 1)
-	near(t, time.Second, waits[0])
+	assert.Equal(t, time.Second, waits[0])
 }
 
 func TestRateLimitWaitCancelled(t *testing.T) {
@@ -159,55 +153,87 @@ func TestCreateReplyBudgetHeaders(t *testing.T) {
 	require.NoError(t, err)
 	waits := w.all()
 	require.Len(t, waits, 1)
-	near(t, 9*time.Second, waits[0])
+	assert.Equal(t, 9*time.Second, waits[0])
 }
 
-func budgetAnswer(remaining, reset int) *http.Response {
-	h := http.Header{}
-	h.Set("Ratelimit-Limit", "300")
-	h.Set("Ratelimit-Remaining", fmt.Sprint(remaining))
-	h.Set("Ratelimit-Reset", fmt.Sprint(reset))
-	return &http.Response{StatusCode: http.StatusCreated, Header: h}
+func budgetAnswer(remaining, reset int) Answer {
+	return Answer{Status: http.StatusCreated, Rate: RateLimit{Limit: 300, Remaining: remaining, Reset: time.Duration(reset) * time.Second}}
+}
+
+var (
+	planAttempt   = Attempt{Account: "acme.zendesk.com", Budget: BudgetPlan, MaxWait: time.Minute}
+	createAttempt = Attempt{Account: "acme.zendesk.com", Budget: BudgetCreateReply, MaxWait: time.Minute}
+	noAnswer      = Answer{Rate: RateLimit{Limit: -1, Remaining: -1}}
+)
+
+// admitNow admits a on l and returns the wait it was given.
+func admitNow(t *testing.T, l *localCoordinator, a Attempt) time.Duration {
+	t.Helper()
+	d, err := l.Admit(context.Background(), a)
+	require.NoError(t, err)
+	return d
 }
 
 // The requests in flight count against what Zendesk said remains, so
 // concurrent callers do not overrun the budget between two answers.
-func TestPacerCountsRequestsInFlight(t *testing.T) {
+func TestLocalCoordinatorCountsRequestsInFlight(t *testing.T) {
 	t.Parallel()
-	p := newPacer(nil)
-	const maxPause = time.Minute
-	assert.Zero(t, p.admit(bucketCreateReply, maxPause, false), "nothing known: go")
-	p.answered(budgetAnswer(2, 10), bucketCreateReply)
+	w := &waits{}
+	l := newLocalCoordinator(RateLimits{})
+	l.now = w.nowFunc
+	ctx := context.Background()
+	assert.Zero(t, admitNow(t, l, createAttempt), "nothing known: go")
+	l.Done(ctx, createAttempt, budgetAnswer(2, 10))
 
-	assert.Zero(t, p.admit(bucketCreateReply, maxPause, false))
-	assert.Zero(t, p.admit(bucketCreateReply, maxPause, false))
-	wait := p.admit(bucketCreateReply, maxPause, false)
-	near(t, 10*time.Second, wait)
-	assert.Zero(t, p.admit(bucketPlan, maxPause, false), "the plan is not held by the create budget")
-	p.answered(nil, bucketPlan)
+	assert.Zero(t, admitNow(t, l, createAttempt))
+	assert.Zero(t, admitNow(t, l, createAttempt))
+	assert.Equal(t, 10*time.Second, admitNow(t, l, createAttempt), "the budget is used up by those in flight: wait for the reset")
+	assert.Zero(t, admitNow(t, l, planAttempt), "the plan is not held by the create budget")
+	l.Done(ctx, planAttempt, noAnswer)
 
-	// One in-flight request fails without an answer: room for one again.
-	p.answered(nil, bucketCreateReply)
-	assert.Zero(t, p.admit(bucketCreateReply, maxPause, false))
-	near(t, 10*time.Second, p.admit(bucketCreateReply, maxPause, false))
+	// Two in-flight requests fail without an answer: room for one again.
+	l.Done(ctx, createAttempt, noAnswer)
+	l.Done(ctx, createAttempt, noAnswer)
+	assert.Zero(t, admitNow(t, l, createAttempt))
+	w.advance(4 * time.Second)
+	assert.Equal(t, 6*time.Second, admitNow(t, l, createAttempt))
 
 	// A longer wait than the caller accepts is not waited.
-	assert.Zero(t, p.admit(bucketCreateReply, time.Second, false))
-	// force admits whatever the wait.
-	assert.Zero(t, p.admit(bucketCreateReply, maxPause, true))
+	short := createAttempt
+	short.MaxWait = time.Second
+	assert.Zero(t, admitNow(t, l, short))
 }
 
-func TestPacerKeepsTheLowestCountOfAWindow(t *testing.T) {
+func TestLocalCoordinatorKeepsTheLowestCountOfAWindow(t *testing.T) {
 	t.Parallel()
-	p := newPacer(nil)
-	p.admit(bucketPlan, time.Minute, true)
-	p.admit(bucketPlan, time.Minute, true)
-	p.answered(budgetAnswer(0, 30), bucketPlan)
-	p.answered(budgetAnswer(5, 30), bucketPlan) // overtaken: an older answer
-	near(t, 30*time.Second, p.pause(bucketPlan))
+	w := &waits{}
+	l := newLocalCoordinator(RateLimits{})
+	l.now = w.nowFunc
+	ctx := context.Background()
+	admitNow(t, l, planAttempt)
+	admitNow(t, l, planAttempt)
+	l.Done(ctx, planAttempt, budgetAnswer(0, 30))
+	l.Done(ctx, planAttempt, budgetAnswer(5, 30)) // overtaken: an older answer
+	assert.Equal(t, 30*time.Second, admitNow(t, l, planAttempt))
+	l.Done(ctx, planAttempt, noAnswer)
 
 	// A reset well after the known one is a new window.
-	p.admit(bucketPlan, time.Minute, true)
-	p.answered(budgetAnswer(5, 45), bucketPlan)
-	assert.Zero(t, p.pause(bucketPlan))
+	admitNow(t, l, planAttempt)
+	l.Done(ctx, planAttempt, budgetAnswer(5, 45))
+	assert.Zero(t, admitNow(t, l, planAttempt))
+}
+
+// A local coordinator keeps the accounts it serves apart.
+func TestLocalCoordinatorKeepsAccountsApart(t *testing.T) {
+	t.Parallel()
+	w := &waits{}
+	l := newLocalCoordinator(RateLimits{})
+	l.now = w.nowFunc
+	ctx := context.Background()
+	admitNow(t, l, planAttempt)
+	l.Done(ctx, planAttempt, Answer{Status: http.StatusTooManyRequests, Rate: noAnswer.Rate, RetryAfter: 20 * time.Second})
+	assert.Equal(t, 20*time.Second, admitNow(t, l, planAttempt))
+	other := planAttempt
+	other.Account = "other.zendesk.com"
+	assert.Zero(t, admitNow(t, l, other))
 }

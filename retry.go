@@ -20,11 +20,12 @@ import (
 // ErrMaybeSent is matched when a POST (Create, Reply, Import, ImportEvents,
 // UploadAttachment) failed in a way that leaves open whether Zendesk acted
 // on it: the connection broke after the request was written, the call timed
-// out waiting for the answer, Zendesk answered 500, 502, 503 without
-// Retry-After or 504, or it answered 2xx with a body that could not be read.
-// The client never resends such a request by itself, because a side
-// conversation e-mail sent twice cannot be taken back. Look before sending
-// again, or set an IdempotencyKey and let the client look for you.
+// out waiting for the answer, Zendesk answered a 5xx status other than 501,
+// 505 and a 503 with Retry-After (500, 502, 504, 520, 524, ...), or it
+// answered 2xx with a body that could not be read. The client never resends
+// such a request by itself, because a side conversation e-mail sent twice
+// cannot be taken back. Look before sending again, or set an IdempotencyKey
+// and let the client look for you.
 var ErrMaybeSent = errors.New("zendesk: the request may have reached Zendesk")
 
 // RetryPolicy decides which failed attempts are tried again and how long the
@@ -35,8 +36,9 @@ var ErrMaybeSent = errors.New("zendesk: the request may have reached Zendesk")
 // retried on any method (Zendesk did not process the request), waiting for
 // its Retry-After; a 503 with Retry-After likewise; other 5xx answers except
 // 501 and 505, and transport errors, only for GET, PUT and DELETE. A POST is
-// never resent after a failure that may have reached Zendesk; it is resent
-// after a dial error, when nothing was sent.
+// never resent after a failure that may have reached Zendesk (the same
+// failures match ErrMaybeSent); it is resent after a dial error, when
+// nothing was sent.
 type RetryPolicy struct {
 	// MaxRetries is the number of retries after the first attempt (default
 	// 3). Zero means the default; a negative value, or WithoutRetries,
@@ -122,35 +124,63 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 }
 
 // shouldRetry applies the retry rules to the outcome of one attempt.
-func (p RetryPolicy) shouldRetry(method string, resp *http.Response, err error) bool {
+// retryAfter is the Retry-After of the attempt's answer, read once.
+func (p RetryPolicy) shouldRetry(method string, resp *http.Response, err error, ra time.Duration, hasRA bool) bool {
 	if err != nil {
 		if isDialError(err) {
 			return true // nothing was sent
 		}
 		return idempotent(method) && !isPermanentTransportError(err)
 	}
-	switch code := resp.StatusCode; {
-	case code == http.StatusTooManyRequests:
-		ra, ok := retryAfterOf(resp)
-		return !ok || ra <= p.MaxRetryAfter
-	case code == http.StatusServiceUnavailable:
-		if ra, ok := retryAfterOf(resp); ok {
-			return ra <= p.MaxRetryAfter
-		}
-		return idempotent(method)
-	case code >= 500 && code <= 599 && code != http.StatusNotImplemented && code != http.StatusHTTPVersionNotSupported:
+	switch statusOutcome(resp.StatusCode, hasRA) {
+	case notProcessed:
+		// Wait for the Retry-After, unless it is longer than the client
+		// waits: the caller then learns when to come back.
+		return !hasRA || ra <= p.MaxRetryAfter
+	case maybeProcessed:
 		return idempotent(method)
 	}
 	return false
 }
 
+// processing is what an answer says of whether the server acted on the
+// request.
+type processing uint8
+
+const (
+	// processed: the server acted on the request, or refused it for good.
+	processed processing = iota
+	// notProcessed: the server asks for the request again (429, 503 with
+	// Retry-After); resending it cannot make a duplicate.
+	notProcessed
+	// maybeProcessed: the answer leaves open whether the server acted on
+	// it (a 5xx from the server or a proxy in front of it).
+	maybeProcessed
+)
+
+// statusOutcome classifies a status. It is the one classification behind
+// both the retry rules and ErrMaybeSent: a POST is resent exactly when it
+// was notProcessed, and its failure matches ErrMaybeSent exactly when it was
+// maybeProcessed. 501 and 505 refuse the request before any processing.
+func statusOutcome(code int, hasRetryAfter bool) processing {
+	switch {
+	case code == http.StatusTooManyRequests:
+		return notProcessed
+	case code == http.StatusServiceUnavailable && hasRetryAfter:
+		return notProcessed
+	case code == http.StatusNotImplemented || code == http.StatusHTTPVersionNotSupported:
+		return processed
+	case code >= 500 && code <= 599:
+		return maybeProcessed
+	}
+	return processed
+}
+
 // waitBefore returns the pause before retry number attempt (0-based): the
 // server's Retry-After when it sent one, else the jittered backoff.
-func (p RetryPolicy) waitBefore(attempt int, resp *http.Response) time.Duration {
-	if resp != nil {
-		if ra, ok := retryAfterOf(resp); ok {
-			return ra
-		}
+func (p RetryPolicy) waitBefore(attempt int, ra time.Duration, hasRA bool) time.Duration {
+	if hasRA {
+		return ra
 	}
 	return p.backoff(attempt)
 }
@@ -211,7 +241,9 @@ func isPermanentTransportError(err error) bool {
 	var certErr *tls.CertificateVerificationError
 	var redirErr *redirectError
 	var decErr *decodeError
-	return errors.As(err, &certErr) || errors.As(err, &redirErr) || errors.As(err, &decErr) && decErr.final
+	var credErr *credentialError
+	return errors.As(err, &certErr) || errors.As(err, &redirErr) || errors.As(err, &credErr) ||
+		errors.As(err, &decErr) && decErr.final
 }
 
 // redirectError is returned by the client's redirect policy.
@@ -220,11 +252,13 @@ type redirectError struct{ err error }
 func (e *redirectError) Error() string { return e.err.Error() }
 func (e *redirectError) Unwrap() error { return e.err }
 
-func retryAfterOf(resp *http.Response) (time.Duration, bool) {
-	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
+// retryAfterOf reads the Retry-After of a 429 or 503 answer; an HTTP date
+// is read against now.
+func retryAfterOf(resp *http.Response, now time.Time) (time.Duration, bool) {
+	if resp == nil || resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
 		return 0, false
 	}
-	return parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	return parseRetryAfter(resp.Header.Get("Retry-After"), now)
 }
 
 // maxRetryAfter caps absurd Retry-After values so the arithmetic stays sane;
@@ -277,14 +311,18 @@ type attemptState struct {
 	client      *Client
 	ctx         context.Context
 	method, url string
-	bucket      bucket
+	attempt     Attempt
 	out         any
 
 	attempts int
-	// answered is the last attempt reported to the pacer.
+	// answered is the last attempt reported to the coordinator.
 	answered int
-	lastErr  error
-	lastResp *http.Response
+	// retryAfter is the Retry-After of the last answer, read once so the
+	// coordinator and the backoff agree on it.
+	retryAfter    time.Duration
+	hasRetryAfter bool
+	lastErr       error
+	lastResp      *http.Response
 	// betweenAttempts is true from the decision to retry until the next
 	// attempt starts: a failure then happened while nothing was in flight.
 	betweenAttempts bool
@@ -309,7 +347,11 @@ func (c *Client) attempt(ctx context.Context, cl *call, out any) *attemptState {
 		}
 		s.decodeHandler = func(resp *http.Response) error { return c.decodeSuccess(resp, s.out, s.attempts) }
 	}
-	s.ctx, s.method, s.url, s.bucket, s.out = ctx, cl.method, cl.url, cl.bucket, out
+	s.ctx, s.method, s.url, s.out = ctx, cl.method, cl.url, out
+	s.attempt = Attempt{Account: c.account, Budget: cl.budget, MaxWait: c.retry.MaxRetryAfter}
+	if s.attempt.Budget == "" {
+		s.attempt.Budget = BudgetPlan
+	}
 	return s
 }
 
@@ -318,6 +360,7 @@ func (c *Client) release(s *attemptState) {
 	s.ctx, s.out, s.lastErr, s.lastResp, s.waitErr = nil, nil, nil, nil, nil
 	s.method, s.url = "", ""
 	s.attempts, s.answered, s.betweenAttempts = 0, 0, false
+	s.retryAfter, s.hasRetryAfter = 0, false
 	c.states.Put(s)
 }
 
@@ -333,12 +376,15 @@ func (s *attemptState) checkRetry(ctx context.Context, resp *http.Response, err 
 	if s.answered < s.attempts {
 		// Once per attempt: the retry loop asks again after decoding.
 		s.answered = s.attempts
-		s.client.pacer.answered(resp, s.bucket)
+		s.retryAfter, s.hasRetryAfter = retryAfterOf(resp, s.client.now())
+		ans := answerOf(resp, s.attempt.Budget)
+		ans.RetryAfter = s.retryAfter
+		s.client.coord.Done(s.ctx, s.attempt, ans)
 	}
 	if ctx.Err() != nil {
 		return false, nil
 	}
-	return s.client.retry.shouldRetry(s.method, resp, err), nil
+	return s.client.retry.shouldRetry(s.method, resp, err, s.retryAfter, s.hasRetryAfter), nil
 }
 
 // backoff does the waiting itself, so that the wait is cancellable through
@@ -347,11 +393,9 @@ func (s *attemptState) checkRetry(ctx context.Context, resp *http.Response, err 
 func (s *attemptState) backoff(_, _ time.Duration, attemptNum int, resp *http.Response) time.Duration {
 	s.betweenAttempts = true
 	p := &s.client.retry
-	wait := p.waitBefore(attemptNum, resp)
-	// A pause Zendesk announced to another call holds this one too.
-	if d := s.client.pacer.pause(s.bucket); d > wait && d <= p.MaxRetryAfter {
-		wait = d
-	}
+	// A pause Zendesk announced to another call is waited for too, by
+	// the coordinator before the next attempt.
+	wait := p.waitBefore(attemptNum, s.retryAfter, s.hasRetryAfter)
 	info := RetryInfo{Method: s.method, URL: s.url, Attempt: s.attempts, Err: s.lastErr, Wait: wait}
 	if resp != nil {
 		info.StatusCode = resp.StatusCode
@@ -383,26 +427,18 @@ func (s *attemptState) backoff(_, _ time.Duration, attemptNum int, resp *http.Re
 }
 
 // prepareRetry runs before each new attempt: it stops when the wait was cut
-// short, and authorizes the attempt afresh (an OAuth token may have been
-// refreshed meanwhile).
-func (s *attemptState) prepareRetry(req *http.Request) error {
-	p := &s.client.retry
+// short, and waits for the coordinator to admit the attempt. The transport
+// authorizes each attempt afresh, so a refreshed OAuth token is used.
+func (s *attemptState) prepareRetry(*http.Request) error {
 	if s.waitErr != nil {
 		return s.waitErr
 	}
 	if err := s.ctx.Err(); err != nil {
 		return err
 	}
-	if err := s.client.pacer.take(s.ctx, s.bucket, p.sleep); err != nil {
+	if err := s.client.admit(s.ctx, s.attempt); err != nil {
 		return err
 	}
-	// The retry loop shares the header map with the previous attempt.
-	req.Header = req.Header.Clone()
-	if err := s.client.authorize(req); err != nil {
-		return err
-	}
-	// The wait for Zendesk's pauses was part of the backoff.
-	s.client.pacer.admit(s.bucket, p.MaxRetryAfter, true)
 	s.betweenAttempts = false
 	return nil
 }
@@ -415,10 +451,13 @@ func (s *attemptState) transportError(err error) error {
 		err = ue.Err
 	}
 	e := &requestError{method: s.method, url: s.url, attempts: s.attempts, err: err}
+	var credErr *credentialError
 	switch {
 	case s.betweenAttempts:
 		e.phase = "waiting to retry"
-	case s.method == http.MethodPost && s.lastErr != nil && !isDialError(s.lastErr):
+	case errors.As(err, &credErr):
+		e.phase = "not sent"
+	case !idempotent(s.method) && s.lastErr != nil && !isDialError(s.lastErr):
 		e.maybeSent = true
 	}
 	return e

@@ -3,6 +3,7 @@ package zendesk
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -145,10 +146,26 @@ type CreateRequest struct {
 	// type: e-mail, Slack, child ticket or Microsoft Teams.
 	Message     Message           `json:"message"`
 	ExternalIDs map[string]string `json:"external_ids,omitempty"`
-	// IdempotencyKey, when set, makes Create safe to call again: the key
-	// is stored in the conversation's external_ids, and after a failure that
-	// may have reached Zendesk the client looks for it before sending again.
-	// At most one conversation is created per key.
+	// IdempotencyKey, when set, makes Create safe to call again with the
+	// same key: at most one conversation is made per key and ticket.
+	//
+	// The key and a fingerprint of the request (subject, bodies, sender,
+	// recipients and external ids; not the attachment ids, which a retried
+	// job may upload afresh) are stored in the conversation's external_ids
+	// (sideconv_idempotency_key, sideconv_idempotency_fingerprint). Calls
+	// with the same key run one after the other, across processes too when
+	// they share a Coordinator. Before sending, Create looks the key up: it
+	// lists the ticket's conversations, 100 per request and without
+	// sideloaded events, until it finds the key, so a new key costs
+	// ⌈n/100⌉ GET requests on a ticket with n conversations; a match costs
+	// one more GET (the conversation with its events) and is returned with
+	// Response.FoundByIdempotencyKey set, or fails with
+	// ErrIdempotencyKeyReused when it was made for another request. After a
+	// failure that may have reached Zendesk, Create looks once more and
+	// returns what it finds; if it finds nothing, the call returns
+	// ErrMaybeSent and sends nothing more, and later calls with the key do
+	// the same until a lookup finds the message or the settle time
+	// (WithSettleTime) has passed. docs/IDEMPOTENCY.md has the reasoning.
 	IdempotencyKey string `json:"-"`
 }
 
@@ -167,10 +184,13 @@ func (r CreateRequest) Validate() error {
 // ReplyRequest is the body of Reply.
 type ReplyRequest struct {
 	Message Message `json:"message"`
-	// IdempotencyKey, when set, is stored in the message's external_ids, and
-	// after a failure that may have reached Zendesk the client looks for it
-	// among the conversation's events before sending again. At most one
-	// reply is sent per key.
+	// IdempotencyKey, when set, makes Reply safe to call again with the
+	// same key: at most one reply is sent per key and side conversation. It
+	// works as CreateRequest.IdempotencyKey does, with the key and the
+	// fingerprint stored in the message's external_ids, and the lookup
+	// listing the conversation's events, 100 per request, until it finds
+	// the key (⌈n/100⌉ GET requests for n events), then fetching the
+	// conversation (one more GET).
 	IdempotencyKey string `json:"-"`
 }
 
@@ -263,9 +283,12 @@ func validateImportEvents(field string, events []ImportEvent) error {
 	return nil
 }
 
-// idempotencyKeyField is the external id under which an IdempotencyKey is
-// stored.
-const idempotencyKeyField = "sideconv_idempotency_key"
+// The external ids under which an IdempotencyKey is stored, with the
+// fingerprint of the request it was used for.
+const (
+	idempotencyKeyField = "sideconv_idempotency_key"
+	fingerprintField    = "sideconv_idempotency_fingerprint"
+)
 
 func validateIdempotencyKey(key string, ids map[string]string, field string) error {
 	if key == "" {
@@ -276,6 +299,9 @@ func validateIdempotencyKey(key string, ids map[string]string, field string) err
 	}
 	if v, ok := ids[idempotencyKeyField]; ok && v != key {
 		return invalidf(field+"."+idempotencyKeyField, "holds %q, which differs from IdempotencyKey", v)
+	}
+	if _, ok := ids[fingerprintField]; ok {
+		return invalid(field+"."+fingerprintField, "is set by the client from the request; leave it out")
 	}
 	return nil
 }
@@ -401,11 +427,10 @@ func (s *SideConversationsService) Show(ctx context.Context, ticketID int64, id 
 // first; nothing is sent if it is invalid.
 //
 // A failure after the request may have reached Zendesk is never retried
-// blindly. Without an IdempotencyKey it is returned matching ErrMaybeSent.
-// With one, Create first looks for a conversation of the ticket carrying the
-// key and returns it if an earlier call made it; after an ambiguous failure
-// it looks again and sends once more only if a complete lookup did not find
-// the key. Response.FoundByIdempotencyKey tells a found result from a new one.
+// blindly: it is returned matching ErrMaybeSent. With an IdempotencyKey,
+// Create sends at most one message per key and ticket; see
+// CreateRequest.IdempotencyKey for how, and what it costs.
+// Response.FoundByIdempotencyKey tells a found result from a new one.
 func (s *SideConversationsService) Create(ctx context.Context, ticketID int64, req CreateRequest) (*SideConversationResult, *Response, error) {
 	if err := checkTicketID(ticketID); err != nil {
 		return nil, nil, err
@@ -414,25 +439,30 @@ func (s *SideConversationsService) Create(ctx context.Context, ticketID int64, r
 		return nil, nil, err
 	}
 	key := req.IdempotencyKey
+	var k *keyedSend
 	if key != "" {
-		req.ExternalIDs = withKey(req.ExternalIDs, key)
+		k = s.keyedCreate(ticketID, req)
+		req.ExternalIDs = withKey(req.ExternalIDs, key, k.fingerprint)
 	}
 	cl, err := jsonCall(http.MethodPost, s.client.endpoint(conversationsPath(ticketID), nil), req)
 	if err != nil {
 		return nil, nil, err
 	}
-	cl.bucket = bucketCreateReply
-	if key == "" {
+	cl.budget = BudgetCreateReply
+	if k == nil {
 		return s.send(ctx, cl)
 	}
-	return s.sendOnce(ctx, cl, func(ctx context.Context) (*SideConversationResult, *Response, error) {
-		return s.findCreated(ctx, ticketID, key)
-	})
+	return s.sendKeyed(ctx, cl, k)
 }
 
-// Reply adds a message to a side conversation. Zendesk requires recipients
-// on a reply. Failures and IdempotencyKey work as for Create; the key is
-// looked for among the conversation's events.
+// Reply adds a message to a side conversation. Failures and the
+// IdempotencyKey work as for Create; the key is looked for among the
+// conversation's events (see ReplyRequest.IdempotencyKey).
+//
+// Zendesk documents the answer as the conversation alone, so the result's
+// Event is empty unless Zendesk sends one. To get the reply's event, list
+// the conversation's events (ListEvents); with an IdempotencyKey, it is the
+// event whose message's external_ids hold the key.
 func (s *SideConversationsService) Reply(ctx context.Context, ticketID int64, id string, req ReplyRequest) (*SideConversationResult, *Response, error) {
 	if err := checkPath(ticketID, id); err != nil {
 		return nil, nil, err
@@ -441,20 +471,20 @@ func (s *SideConversationsService) Reply(ctx context.Context, ticketID int64, id
 		return nil, nil, err
 	}
 	key := req.IdempotencyKey
+	var k *keyedSend
 	if key != "" {
-		req.Message.ExternalIDs = withKey(req.Message.ExternalIDs, key)
+		k = s.keyedReply(ticketID, id, req)
+		req.Message.ExternalIDs = withKey(req.Message.ExternalIDs, key, k.fingerprint)
 	}
 	cl, err := jsonCall(http.MethodPost, s.client.endpoint(conversationPath(ticketID, id)+"/reply", nil), req)
 	if err != nil {
 		return nil, nil, err
 	}
-	cl.bucket = bucketCreateReply
-	if key == "" {
+	cl.budget = BudgetCreateReply
+	if k == nil {
 		return s.send(ctx, cl)
 	}
-	return s.sendOnce(ctx, cl, func(ctx context.Context) (*SideConversationResult, *Response, error) {
-		return s.findReply(ctx, ticketID, id, key)
-	})
+	return s.sendKeyed(ctx, cl, k)
 }
 
 // Update changes the state or subject of a side conversation, for example
@@ -519,12 +549,15 @@ func (s *SideConversationsService) send(ctx context.Context, cl *call) (*SideCon
 	return &out, resp, nil
 }
 
-func withKey(ids map[string]string, key string) map[string]string {
-	out := make(map[string]string, len(ids)+1)
+// withKey returns a copy of ids with the idempotency key and the
+// fingerprint of the request it was used for.
+func withKey(ids map[string]string, key, fingerprint string) map[string]string {
+	out := make(map[string]string, len(ids)+2)
 	for k, v := range ids {
 		out[k] = v
 	}
 	out[idempotencyKeyField] = key
+	out[fingerprintField] = fingerprint
 	return out
 }
 
@@ -556,4 +589,21 @@ func attachEvents(convs []SideConversation, events []Event) []Event {
 
 func sortEvents(events []Event) {
 	slices.SortStableFunc(events, func(a, b Event) int { return a.CreatedAt.Compare(b.CreatedAt) })
+}
+
+// errNoConversation is an answer without the conversation it is about.
+var errNoConversation = errors.New("the answer holds no side conversation with an id")
+
+func (r *SideConversationResult) validAnswer() error {
+	if r.SideConversation.ID == "" {
+		return errNoConversation
+	}
+	return nil
+}
+
+func (r *sideConversationRoot) validAnswer() error {
+	if r.SideConversation.ID == "" {
+		return errNoConversation
+	}
+	return nil
 }

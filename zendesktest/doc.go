@@ -64,9 +64,32 @@
 //
 // InjectFault queues failures (an error status, a dropped connection before
 // or after processing, a truncated, empty, HTML or wrongly typed body, a
-// delay) for the requests that match them, so that retry and
+// delayed answer, a gateway timeout after which the request still takes
+// effect) for the requests that match them, so that retry and
 // "may have been sent" handling can be tested. SentMessages and
 // SideConversations tell whether a failed request took effect.
+//
+// Tests need not wait on the clock to order what happens. A Fault's Hold
+// channel keeps a FaultDelay answer back, or a FaultLateCommit request
+// unprocessed, until the test closes it; its Applied channel (give it a
+// buffer) receives a value each time the fault has taken effect:
+//
+//	hold := make(chan struct{})
+//	applied := make(chan struct{}, 1)
+//	srv.InjectFault(zendesktest.Fault{Kind: zendesktest.FaultLateCommit,
+//		Method: "POST", Hold: hold, Applied: applied})
+//
+//	_, _, err := client.SideConversations.Create(ctx, 1, req)
+//	// err is a 504 and errors.Is(err, zendesk.ErrMaybeSent); nothing sent yet.
+//	close(hold) // Zendesk's application commits the request after all
+//	<-applied
+//	// srv.SentMessages() now holds the message.
+//
+// FaultLateCommit is Zendesk's gateway answering 504 while the application
+// goes on: the answer comes at once, unprocessed; the request is processed
+// later (authenticated, charged to the rate limits, validated and applied
+// as any request) and that answer is thrown away. A request still waiting
+// when the server is closed is never processed.
 //
 // # Where it differs from Zendesk
 //

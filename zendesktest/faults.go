@@ -42,10 +42,22 @@ const (
 	// types (such as "id": 12345 or "participants": "x"). An answer that
 	// is not 2xx is sent unchanged.
 	FaultWrongTypes
-	// FaultDelay processes the request and waits Delay before answering.
-	// The wait ends early, and the connection is closed without an answer,
-	// when the client goes away or the server is closed.
+	// FaultDelay processes the request and holds its answer until Hold is
+	// closed or, when Hold is nil, for Delay. The hold ends early, and the
+	// connection is closed without an answer, when the client goes away or
+	// the server is closed.
 	FaultDelay
+	// FaultLateCommit answers Status (default 504) with Body (default a
+	// Zendesk-shaped JSON error) and Retry-After when RetryAfter is set,
+	// at once and without processing the request, and processes the
+	// request afterwards: when Hold is closed or, when Hold is nil, Delay
+	// after answering (at once for a Delay of 0). The processing is that
+	// of any request (rate limits, authentication, validation, changes);
+	// its answer goes nowhere, its changes show in the server's state.
+	// This is Zendesk's gateway giving up on a request that the
+	// application then completes. A request whose processing is still
+	// pending when the server is closed is never processed.
+	FaultLateCommit
 )
 
 var faultNames = [...]string{
@@ -57,6 +69,7 @@ var faultNames = [...]string{
 	FaultEmptyBody:            "FaultEmptyBody",
 	FaultWrongTypes:           "FaultWrongTypes",
 	FaultDelay:                "FaultDelay",
+	FaultLateCommit:           "FaultLateCommit",
 }
 
 func (k FaultKind) String() string {
@@ -68,10 +81,10 @@ func (k FaultKind) String() string {
 
 // preProcessing reports whether the fault answers in place of the server:
 // such a request is neither authenticated, nor counted against a rate
-// limit, nor processed.
+// limit, nor processed when it is answered.
 func (k FaultKind) preProcessing() bool {
 	switch k {
-	case FaultStatus, FaultDropBeforeProcessing, FaultHTMLBody:
+	case FaultStatus, FaultDropBeforeProcessing, FaultHTMLBody, FaultLateCommit:
 		return true
 	}
 	return false
@@ -82,8 +95,15 @@ func (k FaultKind) preProcessing() bool {
 // authentication and rate limiting, in the order they were injected.
 // FaultStatus, FaultHTMLBody and FaultDropBeforeProcessing answer in place
 // of the server: the request is neither authenticated, nor charged to a
-// rate limit, nor processed. The other kinds let the server handle the
-// request as usual (a 401 or 429 included) and then spoil its answer.
+// rate limit, nor processed. FaultLateCommit answers in place of the
+// server too, and has the server handle the request later. The other kinds
+// let the server handle the request as usual (a 401 or 429 included) and
+// then spoil its answer.
+//
+// Hold and Applied let a test order events without waiting on the clock:
+// a FaultDelay answer, or a FaultLateCommit processing, waits until the
+// test closes Hold, and Applied tells the test that the fault has taken
+// effect.
 type Fault struct {
 	Kind FaultKind
 	// Method matches the request method; "" matches any.
@@ -95,16 +115,31 @@ type Fault struct {
 	// Times is how many matching requests the fault applies to; 0 (or a
 	// negative value) means 1.
 	Times int
-	// Status is the status of FaultStatus (default 500) and FaultHTMLBody
-	// (default 502).
+	// Status is the status of FaultStatus (default 500), FaultHTMLBody
+	// (default 502) and FaultLateCommit (default 504).
 	Status int
-	// RetryAfter is the Retry-After header of FaultStatus and
-	// FaultHTMLBody; "" sends none.
+	// RetryAfter is the Retry-After header of FaultStatus, FaultHTMLBody
+	// and FaultLateCommit; "" sends none.
 	RetryAfter string
-	// Body replaces the default body of FaultStatus and FaultHTMLBody.
+	// Body replaces the default body of FaultStatus, FaultHTMLBody and
+	// FaultLateCommit.
 	Body string
-	// Delay is the wait of FaultDelay.
+	// Delay is how long FaultDelay holds its answer, and how long after
+	// answering FaultLateCommit processes the request, when Hold is nil.
 	Delay time.Duration
+	// Hold, when not nil, replaces Delay: FaultDelay holds its answer,
+	// and FaultLateCommit defers the processing, until Hold is closed.
+	// The client going away (FaultDelay) or the server closing end the
+	// wait as they end a Delay. One channel may hold many requests.
+	Hold <-chan struct{}
+	// Applied, when not nil, receives a value each time the fault takes
+	// effect: for FaultDelay once the request was processed and its
+	// answer starts being held; for FaultLateCommit once the deferred
+	// processing has finished; for the other kinds once the answer was
+	// written or the connection dropped. The server never blocks on it: a
+	// value nobody is ready to receive is dropped, so give it a buffer
+	// (of Times values, to see every application).
+	Applied chan<- struct{}
 }
 
 type queuedFault struct {
@@ -168,8 +203,43 @@ func pathMatches(pattern, path string) bool {
 	return true
 }
 
+// applied tells the test, through f.Applied, that f took effect, without
+// blocking.
+func (f *Fault) applied() {
+	if f.Applied == nil {
+		return
+	}
+	select {
+	case f.Applied <- struct{}{}:
+	default:
+	}
+}
+
+// wait blocks until f.Hold is closed or, without a Hold, for f.Delay. It
+// reports false when stop or done (either may be nil) ends the wait first.
+func (f *Fault) wait(stop, done <-chan struct{}) bool {
+	var timeout <-chan time.Time
+	if f.Hold == nil {
+		if f.Delay <= 0 {
+			return true
+		}
+		t := time.NewTimer(f.Delay)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-f.Hold: // a nil Hold never fires
+		return true
+	case <-timeout:
+		return true
+	case <-stop:
+	case <-done:
+	}
+	return false
+}
+
 // writeFault answers a request in place of the server (FaultStatus,
-// FaultHTMLBody) or drops it (FaultDropBeforeProcessing).
+// FaultHTMLBody, FaultLateCommit) or drops it (FaultDropBeforeProcessing).
 func (s *Server) writeFault(w http.ResponseWriter, f *Fault, requestID string) {
 	resp := newResponse()
 	switch f.Kind {
@@ -190,10 +260,13 @@ func (s *Server) writeFault(w http.ResponseWriter, f *Fault, requestID string) {
 		}
 		resp.header.Set("Content-Type", "text/html; charset=utf-8")
 		resp.body = []byte(body)
-	default: // FaultStatus
+	default: // FaultStatus, FaultLateCommit
 		status := f.Status
 		if status == 0 {
 			status = http.StatusInternalServerError
+			if f.Kind == FaultLateCommit {
+				status = http.StatusGatewayTimeout
+			}
 		}
 		if f.Body == "" {
 			resp.fail(status, errorCode(status), http.StatusText(status))
@@ -212,6 +285,12 @@ func (s *Server) writeFault(w http.ResponseWriter, f *Fault, requestID string) {
 	}
 	resp.header.Set("X-Zendesk-Request-Id", requestID)
 	writeResponse(w, resp)
+	if f.Kind == FaultLateCommit {
+		// The answer is out before the processing can begin.
+		_ = http.NewResponseController(w).Flush()
+		return
+	}
+	flush(w, f)
 }
 
 // errorCode is the "error" value of the default FaultStatus body.
@@ -244,31 +323,37 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, resp *response,
 	case FaultEmptyBody:
 		resp.body = nil
 		writeResponse(w, resp)
+		flush(w, f)
 	case FaultWrongTypes:
 		if resp.status >= 200 && resp.status <= 299 {
 			resp.body = wrongTypes(resp.body)
 			resp.header.Set("Content-Type", jsonContentType)
 		}
 		writeResponse(w, resp)
+		flush(w, f)
 	case FaultDelay:
-		if f.Delay > 0 {
-			t := time.NewTimer(f.Delay)
-			defer t.Stop()
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				dropConnection(w)
-				return
-			case <-s.done:
-				// Returning without a word would make net/http send
-				// an empty 200; the connection is cut instead.
-				dropConnection(w)
-				return
-			}
+		f.applied()
+		if !f.wait(r.Context().Done(), s.done) {
+			// Returning without a word would make net/http send an
+			// empty 200; the connection is cut instead.
+			dropConnection(w)
+			return
 		}
 		writeResponse(w, resp)
+		return
 	default:
 		writeResponse(w, resp)
+		flush(w, f)
+	}
+	f.applied()
+}
+
+// flush sends what was written so far to the client before a test
+// watching f.Applied hears of it. A hijacked connection must not be
+// flushed.
+func flush(w http.ResponseWriter, f *Fault) {
+	if f.Applied != nil {
+		_ = http.NewResponseController(w).Flush()
 	}
 }
 

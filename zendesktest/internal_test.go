@@ -125,5 +125,45 @@ func TestTextHelpers(t *testing.T) {
 	assert.Equal(t, int64(2), ceilSeconds(1001*time.Millisecond))
 	assert.Equal(t, time.Millisecond, scaled(time.Minute, 1e-9), "windows are at least a millisecond")
 	assert.Equal(t, "FaultDelay", FaultDelay.String())
+	assert.Equal(t, "FaultLateCommit", FaultLateCommit.String())
 	assert.Equal(t, "FaultKind(42)", FaultKind(42).String())
+}
+
+// TestLateCommitChargesRateLimits: the 504 of a FaultLateCommit is charged
+// to no budget; the late processing is, and is refused like any request
+// once the budget is spent.
+func TestLateCommitChargesRateLimits(t *testing.T) {
+	t.Parallel()
+	clock := &manualClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := NewServer(WithCreateReplyLimit(1, 10*time.Minute), withRateClock(clock.Now))
+	defer s.Close()
+	const list = "/api/v2/tickets/1/side_conversations"
+	create := `{"message":{"body":"b","to":[{"email":"x@example.com"}]}}`
+	applied := make(chan struct{}, 2)
+	s.InjectFault(Fault{Kind: FaultLateCommit, Times: 2, Applied: applied})
+
+	r := send(t, s, http.MethodPost, list, create)
+	require.Equal(t, http.StatusGatewayTimeout, r.StatusCode)
+	assert.Empty(t, r.Header.Get("ratelimit-remaining"), "the gateway's answer reports no budget")
+	waitApplied(t, applied)
+	require.Len(t, s.SentMessages(), 1, "the late processing used the budget")
+
+	r = send(t, s, http.MethodPost, list, create)
+	require.Equal(t, http.StatusGatewayTimeout, r.StatusCode)
+	waitApplied(t, applied)
+	assert.Len(t, s.SentMessages(), 1, "the second late processing was over budget")
+
+	r = send(t, s, http.MethodPost, list, create)
+	assert.Equal(t, http.StatusTooManyRequests, r.StatusCode, "the budget is spent")
+}
+
+// waitApplied blocks until the late processing reports it is done. The
+// timeout only turns a hang into a failure.
+func waitApplied(t *testing.T, applied <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-applied:
+	case <-time.After(time.Minute):
+		t.Fatal("the late processing never finished")
+	}
 }

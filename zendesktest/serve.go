@@ -2,6 +2,7 @@ package zendesktest
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -279,27 +280,81 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if fault != nil && fault.Kind.preProcessing() {
 		s.writeFault(w, fault, requestID)
+		if fault.Kind == FaultLateCommit {
+			s.commitLate(r, body, readFailed, tooLarge, authorized, fault)
+			return
+		}
+		fault.applied()
 		return
 	}
 
 	resp := newResponse()
+	rq := &request{r: r, body: body, route: matchRoute(r.Method, r.URL)}
+	s.mu.Lock()
+	s.compute(rq, readFailed, tooLarge, authorized, resp)
+	s.mu.Unlock()
+	resp.header.Set("X-Zendesk-Request-Id", requestID)
+	s.deliver(w, r, resp, fault)
+}
+
+// commitLate processes a request answered by a FaultLateCommit once the
+// fault's Hold is closed or its Delay has passed, unless the server is
+// closed first. The answer of the processing is thrown away.
+func (s *Server) commitLate(r *http.Request, body []byte, readFailed, tooLarge, authorized bool, f *Fault) {
+	// The handler returns before the processing; it works on its own
+	// copy of what it reads of the request.
+	late := r.Clone(context.Background())
+	late.Body = http.NoBody
+	rq := &request{r: late, body: body, route: matchRoute(late.Method, late.URL)}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing() {
+		return
+	}
+	s.late.Add(1)
+	go func() {
+		defer s.late.Done()
+		if !f.wait(nil, s.done) {
+			return
+		}
+		s.mu.Lock()
+		if s.closing() {
+			s.mu.Unlock()
+			return
+		}
+		s.compute(rq, readFailed, tooLarge, authorized, newResponse())
+		s.mu.Unlock()
+		f.applied()
+	}()
+}
+
+// closing reports whether Close has begun. The caller holds s.mu.
+func (s *Server) closing() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// compute works out the answer to a request: an error when its body could
+// not be read whole, else whatever processing says. The caller holds s.mu.
+func (s *Server) compute(rq *request, readFailed, tooLarge, authorized bool, resp *response) {
 	switch {
 	case readFailed:
 		resp.badRequest("InvalidRequest", "The request body could not be read")
 	case tooLarge:
 		resp.fail(http.StatusRequestEntityTooLarge, "RequestTooLarge", "The request body is larger than 50 MB")
 	default:
-		s.process(&request{r: r, body: body, route: matchRoute(r.Method, r.URL)}, authorized, resp)
+		s.process(rq, authorized, resp)
 	}
-	resp.header.Set("X-Zendesk-Request-Id", requestID)
-	s.deliver(w, r, resp, fault)
 }
 
-// process computes the answer to one request, under the lock: rate limits,
-// authentication, then the endpoint.
+// process computes the answer to one request: rate limits,
+// authentication, then the endpoint. The caller holds s.mu.
 func (s *Server) process(rq *request, authorized bool, resp *response) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.rateLimited(rq.route, resp) {
 		return
 	}

@@ -174,8 +174,9 @@ type Server struct {
 	cfg       config
 	tb        testing.TB
 	started   time.Time
-	done      chan struct{}
+	done      chan struct{} // closed, under mu, when Close begins
 	closeOnce sync.Once
+	late      sync.WaitGroup // FaultLateCommit processing still pending
 
 	mu              sync.Mutex
 	tickets         map[int64]bool
@@ -302,12 +303,18 @@ func (s *Server) Client(opts ...zendesk.Option) *zendesk.Client {
 	return c
 }
 
-// Close shuts the server down, ending any FaultDelay wait, and blocks until
-// the requests in progress have finished. It may be called more than once.
+// Close shuts the server down, ending any FaultDelay wait (the connection
+// is cut), and blocks until the requests in progress have finished. The
+// requests a FaultLateCommit answered and has not processed yet are never
+// processed; Close does not wait for their Hold. It may be called more than
+// once.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
+		s.mu.Lock()
 		close(s.done)
+		s.mu.Unlock()
 		s.ts.Close()
+		s.late.Wait()
 	})
 }
 

@@ -1,0 +1,220 @@
+package zendesk
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+)
+
+// The request a caller can reach through Response carries no credentials,
+// for every kind of credentials, through a real transport.
+func TestResponseRequestCarriesNoCredentials(t *testing.T) {
+	t.Parallel()
+	var seen atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			seen.Add(1)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/missing") {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, `{"error":"RecordNotFound","description":"Not found"}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"side_conversation":{"id":"sc-1"}}`)
+	}))
+	t.Cleanup(srv.Close)
+	// Cleanup runs after the parallel subtests.
+	t.Cleanup(func() { assert.EqualValues(t, 6, seen.Load(), "every request reached the server authorized") })
+	creds := map[string]struct {
+		c      Credentials
+		secret string
+	}{
+		"api token": {APIToken(testEmail, testToken), testToken},
+		"bearer":    {BearerToken(testBearer), testBearer},
+		"oauth":     {OAuth(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testOAuth})), testOAuth},
+	}
+	for name, cr := range creds {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, err := NewClient("", cr.c, WithBaseURL(srv.URL))
+			require.NoError(t, err)
+			_, resp, err := c.SideConversations.Show(context.Background(), 1, "sc-1", nil)
+			require.NoError(t, err)
+			_, errResp, showErr := c.SideConversations.Show(context.Background(), 1, "missing", nil)
+			require.ErrorIs(t, showErr, ErrNotFound)
+			// The %s of a response is what a careless log line prints.
+			asString := "%s"
+			for _, r := range []*Response{resp, errResp} {
+				dump, err := httputil.DumpRequest(r.Request, false)
+				require.NoError(t, err)
+				for _, printed := range []string{
+					fmt.Sprint(r.Request), fmt.Sprintf(asString, r.Response), fmt.Sprintf("%+v", r), fmt.Sprintf("%#v", r.Request.Header),
+					string(dump), showErr.Error(),
+				} {
+					assert.NotContains(t, printed, cr.secret)
+					assert.NotContains(t, printed, "Authorization")
+				}
+			}
+		})
+	}
+}
+
+// A request with a body never follows a redirect: the 3xx comes back as an
+// *APIError, the body is not sent anywhere else, and no POST becomes a GET.
+func TestNoRedirectForRequestsWithABody(t *testing.T) {
+	t.Parallel()
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"side_conversation":{"id":""}}`)
+	}))
+	t.Cleanup(other.Close)
+	t.Cleanup(func() { assert.Zero(t, elsewhere.Load(), "nothing was sent to where the redirects pointed") })
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			t.Parallel()
+			var posts atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				posts.Add(1)
+				http.Redirect(w, r, other.URL+"/api/v2/tickets/1/side_conversations", status)
+			}))
+			t.Cleanup(srv.Close)
+			c, err := NewClient("", APIToken(testEmail, testToken), WithBaseURL(srv.URL))
+			require.NoError(t, err)
+			res, _, err := c.SideConversations.Create(context.Background(), 1, CreateRequest{Message: emailMessage})
+			assert.Nil(t, res)
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, status, apiErr.StatusCode)
+			assert.NotErrorIs(t, err, ErrMaybeSent)
+			_, _, err = c.SideConversations.Update(context.Background(), 1, "sc-1", UpdateRequest{State: StateClosed})
+			require.ErrorAs(t, err, &apiErr)
+			assert.EqualValues(t, 2, posts.Load())
+		})
+	}
+}
+
+// A success body that is not a JSON object, or a conversation without an
+// id, is not a result.
+func TestSuccessBodiesThatAreNotAnswers(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{`null`, ` null `, `[]`, `"x"`, `7`, `{}`, `{"side_conversation":null}`, `{"side_conversation":{"id":""}}`} {
+		t.Run(body, func(t *testing.T) {
+			t.Parallel()
+			c, mt, _ := newMockClient(t)
+			register(mt, http.MethodPost, testRoot+"tickets/42/side_conversations", reply(201, body))
+			register(mt, http.MethodGet, testRoot+"tickets/42/side_conversations/"+convID, reply(200, body))
+			register(mt, http.MethodPost, testRoot+"tickets/side_conversations/attachments", reply(201, body))
+			res, _, err := createOn(c)
+			assert.Nil(t, res)
+			require.ErrorIs(t, err, ErrInvalidResponse)
+			assert.ErrorIs(t, err, ErrMaybeSent, "the create was accepted, so it may have been made")
+			sc, _, err := c.SideConversations.Show(context.Background(), 42, convID, nil)
+			assert.Nil(t, sc)
+			require.ErrorIs(t, err, ErrInvalidResponse)
+			assert.NotErrorIs(t, err, ErrMaybeSent)
+			if body != `{"side_conversation":null}` && body != `{"side_conversation":{"id":""}}` {
+				up, _, err := c.SideConversations.UploadAttachment(context.Background(), "a.txt", strings.NewReader("a"))
+				assert.Nil(t, up)
+				require.ErrorIs(t, err, ErrInvalidResponse)
+			}
+		})
+	}
+}
+
+// An APIError keeps 64 KiB of the body in a slice of its own, not the
+// megabyte read to parse it.
+func TestAPIErrorKeepsOnlyItsBody(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newMockClient(t, WithoutRetries())
+	register(mt, http.MethodGet, testRoot+"tickets/42/side_conversations/"+convID, reply(500, strings.Repeat("x", errorBodyReadLimit)))
+	_, _, err := c.SideConversations.Show(context.Background(), 42, convID, nil)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Len(t, apiErr.Body, errorBodyKeep)
+	assert.Equal(t, errorBodyKeep, cap(apiErr.Body), "no larger buffer behind it")
+}
+
+// idleCounter is a transport that counts calls of CloseIdleConnections.
+type idleCounter struct {
+	http.RoundTripper
+	closed atomic.Int32
+}
+
+func (i *idleCounter) CloseIdleConnections() { i.closed.Add(1) }
+
+// A failed call leaves the idle connections of the transport under the
+// client alone: they belong to the rest of the program too.
+func TestFailedCallsKeepIdleConnections(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newMockClient(t)
+	tr := &idleCounter{RoundTripper: mt}
+	c.http.Transport.(*authTransport).base = tr
+	register(mt, http.MethodGet, testRoot+"tickets/42/side_conversations/"+convID, reply(500, ""))
+	register(mt, http.MethodGet, testRoot+"tickets/42/side_conversations", reply(200, `{"side_conversations":[`))
+	_, _, err := c.SideConversations.Show(context.Background(), 42, convID, nil)
+	require.ErrorIs(t, err, ErrServer)
+	_, _, err = c.SideConversations.List(context.Background(), 42, nil)
+	require.ErrorIs(t, err, ErrInvalidResponse)
+	assert.Zero(t, tr.closed.Load())
+}
+
+// A CheckRedirect of the caller's that returns http.ErrUseLastResponse,
+// even wrapped, gets the 3xx as an *APIError.
+func TestUserRedirectPolicyUseLastResponse(t *testing.T) {
+	t.Parallel()
+	for name, policy := range map[string]func(*http.Request, []*http.Request) error{
+		"sentinel": func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		"wrapped":  func(*http.Request, []*http.Request) error { return fmt.Errorf("stop: %w", http.ErrUseLastResponse) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, "/elsewhere", http.StatusFound)
+			}))
+			t.Cleanup(srv.Close)
+			c, err := NewClient("", APIToken(testEmail, testToken), WithBaseURL(srv.URL), WithHTTPClient(&http.Client{CheckRedirect: policy}))
+			require.NoError(t, err)
+			_, _, err = c.SideConversations.Show(context.Background(), 1, "sc-1", nil)
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, http.StatusFound, apiErr.StatusCode)
+		})
+	}
+}
+
+// One classification decides both what is resent and what matches
+// ErrMaybeSent: a POST is resent exactly when it was certainly not
+// processed, and its failure matches ErrMaybeSent exactly when it may have
+// been.
+func TestOneClassificationOfStatuses(t *testing.T) {
+	t.Parallel()
+	p := DefaultRetryPolicy()
+	for code := 400; code <= 599; code++ {
+		for _, hasRA := range []bool{false, true} {
+			resp := &http.Response{StatusCode: code}
+			retried := p.shouldRetry(http.MethodPost, resp, nil, 0, hasRA)
+			maybe := (&APIError{StatusCode: code, Method: http.MethodPost, hasRetryAfter: hasRA}).Is(ErrMaybeSent)
+			assert.False(t, retried && maybe, "%d (Retry-After %v) is both resent and maybe sent", code, hasRA)
+			if code >= 500 && code != 501 && code != 505 && (code != 503 || !hasRA) {
+				assert.True(t, maybe, "%d (Retry-After %v) may have been processed", code, hasRA)
+				assert.True(t, p.shouldRetry(http.MethodGet, resp, nil, 0, hasRA), "a GET is retried after %d", code)
+			}
+		}
+	}
+	assert.True(t, p.shouldRetry(http.MethodPost, &http.Response{StatusCode: 429}, nil, 0, false))
+	assert.True(t, p.shouldRetry(http.MethodPost, &http.Response{StatusCode: 503}, nil, 0, true))
+	assert.False(t, (&APIError{StatusCode: 524, Method: http.MethodGet}).Is(ErrMaybeSent), "a GET has nothing to send twice")
+}
