@@ -30,7 +30,7 @@ func commands() []*command {
 	return []*command{
 		listCommand, showCommand, eventsCommand,
 		createCommand, replyCommand, closeCommand, reopenCommand,
-		importCommand, importEventsCommand, exportCommand,
+		importCommand, importEventsCommand, exportCommand, downloadCommand,
 	}
 }
 

@@ -26,6 +26,9 @@ func exitCode(err error) int {
 	case errors.Is(err, zendesk.ErrInvalidRequest):
 		// Refused by the SDK's validation: nothing was sent.
 		return ExitUsage
+	case errors.Is(err, zendesk.ErrIdempotencyKeyReused):
+		// The --key belongs to another message: nothing was sent.
+		return ExitUsage
 	case errors.As(err, &se) && se.noMessage:
 		// A step that sends no message (an upload) failed: whatever
 		// reached Zendesk, no one was written to.
@@ -75,6 +78,8 @@ func describe(err error, cmd *command, hint bool) string {
 			}
 		}
 		return line
+	case errors.Is(err, zendesk.ErrIdempotencyKeyReused):
+		return err.Error() + " (--key)"
 	case errors.As(err, &ae):
 		return apiErrorLine(ae, hint && errors.Is(err, zendesk.ErrMaybeSent))
 	case hint && errors.Is(err, zendesk.ErrMaybeSent):

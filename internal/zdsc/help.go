@@ -53,7 +53,8 @@ Output:
 Exit codes:
   0  success
   1  an error from Zendesk or the network
-  2  bad usage, or input refused before anything was sent
+  2  bad usage, or input refused before anything was sent (such as a --key
+     used before for a different message)
   3  a request may have reached Zendesk without an answer: a message may have
      been sent. Look (zdsc list, zdsc events) before running the command again.
 

@@ -127,6 +127,7 @@ func TestExitCodes(t *testing.T) {
 		{fmt.Errorf("create: %w", zendesk.ErrMaybeSent), ExitMaybeSent},
 		{&stepError{step: "uploading a.txt", err: postFailed, noMessage: true}, ExitError},
 		{context.Canceled, ExitError},
+		{fmt.Errorf("create: %w", zendesk.ErrIdempotencyKeyReused), ExitUsage},
 	}
 	for _, c := range cases {
 		if got := exitCode(c.err); got != c.want {
@@ -332,5 +333,39 @@ func TestFlagErrorText(t *testing.T) {
 		if got := flagErrorText(errors.New(in)); got != want {
 			t.Errorf("flagErrorText(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestAttachmentNames(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]string{
+		"invoice.pdf": "",
+		".hidden":     "",
+		"a..b":        "",
+		"":            "is empty",
+		" ":           "is empty",
+		"../evil.txt": "holds a directory",
+		`..\evil.txt`: "holds a directory",
+		"/etc/passwd": "holds a directory",
+		".":           "is only dots",
+		"..":          "is only dots",
+		"...":         "is only dots",
+		"bad\x00name": "holds control characters",
+		"line\nbreak": "holds control characters",
+	} {
+		if got := unsafeName(name); got != want {
+			t.Errorf("unsafeName(%q) = %q, want %q", name, got, want)
+		}
+	}
+	taken := map[string]bool{}
+	var got []string
+	for _, name := range []string{"a.txt", "a.txt", "a.txt", "b", "b", "a-2.txt"} {
+		n := freeName(name, taken)
+		taken[n] = true
+		got = append(got, n)
+	}
+	want := []string{"a.txt", "a-2.txt", "a-3.txt", "b", "b-2", "a-2-2.txt"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("freeName gave %v, want %v", got, want)
 	}
 }

@@ -65,6 +65,7 @@ func TestScripts(t *testing.T) {
 			"requests":      cmdRequests,
 			"fault":         cmdFault,
 			"nosecrets":     cmdNoSecrets,
+			"seed":          cmdSeed,
 		},
 	})
 }
@@ -257,6 +258,19 @@ func cmdFault(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("unknown fault %q", args[2])
 	}
 	serverOf(ts).InjectFault(f)
+}
+
+// cmdSeed loads side conversations and events into the server from a
+// JSON file in any shape zendesktest.Server.Seed takes.
+//
+//	seed TICKET FILE
+func cmdSeed(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: seed TICKET FILE")
+	}
+	ticket, err := strconv.ParseInt(args[0], 10, 64)
+	ts.Check(err)
+	ts.Check(serverOf(ts).Seed(ticket, []byte(ts.ReadFile(args[1]))))
 }
 
 // cmdNoSecrets checks that the last command printed none of the server's
