@@ -41,7 +41,7 @@ func (a *app) client(ctx context.Context) (*zendesk.Client, error) {
 		}
 		a.closers = append(a.closers, srv.Close)
 		if a.env.StderrTerminal {
-			fmt.Fprintln(a.env.Stderr, "zdsc: demo account (an in-memory Zendesk): nothing leaves this machine, and changes last for this command only")
+			fmt.Fprintln(a.env.Stderr, "zdsc: the demo account, an in-memory Zendesk made afresh for each command: nothing leaves this machine")
 		}
 		creds := srv.Credentials()
 		c, err := zendesk.NewClient("", creds, append(opts, zendesk.WithBaseURL(srv.URL()))...)

@@ -110,7 +110,7 @@ func runList(ctx context.Context, a *app, args []string) error {
 func conversationsTable() *table {
 	return &table{
 		header: []string{"ID", "STATE", "SUBJECT", "CHANNEL", "PARTICIPANTS", "LAST MESSAGE"},
-		limit:  []int{0, 0, 40, 0, 40, 0},
+		limit:  []int{0, 0, 40, 0, 48, 0},
 		style:  stateStyle(1),
 	}
 }
