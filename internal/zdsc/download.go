@@ -34,7 +34,7 @@ code is then 1. With --json, one line per saved file.`,
 --force     overwrite files that exist`,
 	examples: `
 zdsc --demo download 1 5c000000-0000-4000-8000-000000000001 --dir attachments
-zdsc download 4711 ID --json | jq -r .path`,
+zdsc download 4711 ID --dir ticket-4711 --json`,
 	run: runDownload,
 }
 

@@ -27,8 +27,8 @@ events of that second come again, and their ids tell them apart.`,
                back from now such as 90m, 36h or 7d`,
 	examples: `
 zdsc --demo export --since 2026-11-01
-zdsc export --since 7d > events.jsonl
-zdsc export --since 2026-11-20T09:00:00Z | jq -r 'select(.type == "reply") | .side_conversation_id'`,
+zdsc --demo export --since 2026-11-22T15:00:00Z
+zdsc export --since 7d > events.jsonl`,
 	fieldFlags: [][2]string{{"start", "--since"}},
 	run:        runExport,
 }

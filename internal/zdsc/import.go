@@ -34,8 +34,8 @@ refused, so a typo is not silently dropped.
   ]
 }`,
 	examples: `
-zdsc --demo import 1 thread.json
-zdsc import 4711 - < thread.json`,
+echo '{"side_conversation": {"subject": "Printer on fire"}, "events": [{"created_at": "2022-10-05T20:47:02Z", "message": {"body": "The smoke is very colorful.", "from": {"email": "someone-else@example.com"}, "to": [{"email": "someone@example.com"}]}}]}' | zdsc --demo import 1 -
+zdsc import 4711 thread.json`,
 	run: runImport,
 }
 
@@ -52,7 +52,8 @@ array as import takes it. Nobody receives them. Unknown fields are refused.
              "message": {"body": "The smoke is very colorful.",
                          "from": {"email": "someone-else@example.com"}}}]}`,
 	examples: `
-zdsc --demo import-events 1 5c000000-0000-4000-8000-000000000001 events.json`,
+echo '{"events": [{"created_at": "2026-11-21T09:00:00Z", "message": {"body": "Called them too.", "from": {"email": "someone-else@example.com"}}}]}' | zdsc --demo import-events 1 5c000000-0000-4000-8000-000000000002 -
+zdsc import-events 4711 ID events.json`,
 	run: runImportEvents,
 }
 

@@ -22,7 +22,8 @@ it prints. With --json, one side conversation per line.`,
 --per-page N   side conversations per page, 1 to 100`,
 	examples: `
 zdsc --demo list 1
-zdsc list 4711 --all --json | jq -r 'select(.state == "open") | .id'`,
+zdsc --demo list 1 --per-page 2 --json
+zdsc list 4711 --all --json > conversations.jsonl`,
 	fieldFlags: [][2]string{{"page", "--page"}, {"per_page", "--per-page"}},
 	run:        runList,
 }

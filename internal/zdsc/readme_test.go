@@ -69,18 +69,22 @@ func TestReadmeTranscript(t *testing.T) {
 	}
 }
 
-// shellWords splits a command line as a shell would for the README's
-// commands: words separated by spaces, double quotes grouping.
+// shellWords splits a command line as a shell would for the README's and
+// the help's commands: words separated by spaces, grouped by double or
+// single quotes.
 func shellWords(t *testing.T, line string) []string {
 	t.Helper()
 	var words []string
 	var cur strings.Builder
-	inWord, quoted := false, false
+	inWord := false
+	var quote rune
 	for _, r := range line {
 		switch {
-		case r == '"':
-			quoted, inWord = !quoted, true
-		case r == ' ' && !quoted:
+		case quote == 0 && (r == '"' || r == '\''):
+			quote, inWord = r, true
+		case r == quote:
+			quote = 0
+		case r == ' ' && quote == 0:
 			if inWord {
 				words = append(words, cur.String())
 				cur.Reset()
@@ -91,11 +95,63 @@ func shellWords(t *testing.T, line string) []string {
 			inWord = true
 		}
 	}
-	if quoted {
+	if quote != 0 {
 		t.Fatalf("unbalanced quotes in %q", line)
 	}
 	if inWord {
 		words = append(words, cur.String())
 	}
 	return words
+}
+
+// TestHelpExamplesRun runs every --demo example of the help texts, as a
+// person would type it, and expects it to succeed and print something.
+func TestHelpExamplesRun(t *testing.T) {
+	t.Parallel()
+	texts := []string{topHelp()}
+	for _, c := range commands() {
+		texts = append(texts, c.helpText())
+	}
+	examples := 0
+	for _, text := range texts {
+		_, ex, _ := strings.Cut(text, "\nExamples:\n")
+		for _, line := range strings.Split(ex, "\n") {
+			line = strings.TrimSpace(line)
+			if !strings.Contains(line, "zdsc --demo ") {
+				continue
+			}
+			stdin := ""
+			if pipe, cmd, ok := strings.Cut(line, " | zdsc "); ok {
+				words := shellWords(t, pipe)
+				if len(words) != 2 || words[0] != "echo" {
+					t.Fatalf("%s: only echo ... | zdsc is understood", line)
+				}
+				stdin, line = words[1]+"\n", "zdsc "+cmd
+			}
+			args := shellWords(t, strings.TrimPrefix(line, "zdsc "))
+			for _, a := range args {
+				if a == "|" || strings.HasPrefix(a, "<") || strings.HasPrefix(a, ">") {
+					t.Fatalf("%s: a --demo example that pipes or redirects", line)
+				}
+			}
+			dir := t.TempDir()
+			for i := range args {
+				if i > 0 && args[i-1] == "--dir" {
+					args[i] = filepath.Join(dir, args[i])
+				}
+			}
+			var stdout, stderr bytes.Buffer
+			code := Main(context.Background(), args, Env{
+				Stdin: strings.NewReader(stdin), Stdout: &stdout, Stderr: &stderr,
+				Getenv: func(string) string { return "" },
+			})
+			if code != ExitOK || stdout.Len() == 0 {
+				t.Errorf("%s: exit code %d, stdout %q, stderr %q", line, code, stdout.String(), stderr.String())
+			}
+			examples++
+		}
+	}
+	if examples < len(commands()) {
+		t.Errorf("ran %d --demo examples, fewer than there are commands", examples)
+	}
 }

@@ -52,8 +52,9 @@ of writing to the recipients twice.`,
 	flags: messageFlagsHelp,
 	examples: `
 zdsc --demo create 1 --to "email:Ann Lee <ann@example.com>" --subject "Refund" --body "Is it done?"
-zdsc create 4711 --to slack:T0DEMO01/C0PAYMENTS --subject "Gateway" --body-file note.txt --attach log.txt
-echo "Please replace the fuser." | zdsc create 4711 --to group:360/agent:77 --subject "Printer 3" --body-file - --key printer-3-fuser`,
+zdsc --demo create 1 --to slack:T0DEMO01/C0PAYMENTS --subject "Gateway" --body "Still failing?" --json
+echo "Please replace the fuser." | zdsc --demo create 1 --to group:360/agent:77 --subject "Printer 3" --body-file - --key printer-3-fuser
+zdsc create 4711 --to email:ann@example.com --to email:bob@example.com --body-file note.txt --attach log.txt`,
 	fieldFlags: messageFieldFlags,
 	run:        runCreate,
 }

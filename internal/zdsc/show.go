@@ -38,7 +38,7 @@ each message and its attachments. Every page is walked. With --json, one
 event per line.`,
 	examples: `
 zdsc --demo events 1 5c000000-0000-4000-8000-000000000001
-zdsc --demo events 1 5c000000-0000-4000-8000-000000000001 --json | jq -r '.message.body // empty'`,
+zdsc --demo events 1 5c000000-0000-4000-8000-000000000002 --json`,
 	run: runEvents,
 }
 
