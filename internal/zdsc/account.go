@@ -13,8 +13,8 @@ import (
 const (
 	envSubdomain  = "ZENDESK_SUBDOMAIN"
 	envEmail      = "ZENDESK_EMAIL"
-	envAPIToken   = "ZENDESK_API_TOKEN"
-	envOAuthToken = "ZENDESK_OAUTH_TOKEN"
+	envAPIToken   = "ZENDESK_API_TOKEN"   //nolint:gosec // the variable's name, not a credential
+	envOAuthToken = "ZENDESK_OAUTH_TOKEN" //nolint:gosec // the variable's name, not a credential
 	envBaseURL    = "ZENDESK_BASE_URL"
 )
 

@@ -12,8 +12,9 @@ import (
 	"github.com/sideconv/zendesk/zendesktest"
 )
 
-// The demo account: ticket DemoTicket on an in-memory zendesktest server
-// whose clock stands still at DemoNow, so that every run prints the same.
+// DemoTicket is the ticket of the demo account: an in-memory zendesktest
+// server whose clock stands still at DemoNow, so that every run prints the
+// same.
 const DemoTicket int64 = 1
 
 // DemoNow is the time of the demo account's clock.

@@ -28,7 +28,7 @@ func parseRecipient(s string) (zendesk.Participant, error) {
 	case "agent":
 		id, err := positiveID(rest)
 		if err != nil {
-			return zendesk.Participant{}, fmt.Errorf("%q: the agent's user id %s", s, err)
+			return zendesk.Participant{}, fmt.Errorf("%q: the agent's user id %w", s, err)
 		}
 		return zendesk.Agent(id), nil
 	case "slack":
@@ -41,7 +41,7 @@ func parseRecipient(s string) (zendesk.Participant, error) {
 		groupText, agentText, hasAgent := strings.Cut(rest, "/")
 		group, err := positiveID(groupText)
 		if err != nil {
-			return zendesk.Participant{}, fmt.Errorf("%q: the group id %s", s, err)
+			return zendesk.Participant{}, fmt.Errorf("%q: the group id %w", s, err)
 		}
 		if !hasAgent {
 			return zendesk.SupportGroup(group), nil
@@ -52,7 +52,7 @@ func parseRecipient(s string) (zendesk.Participant, error) {
 		}
 		agent, err := positiveID(idText)
 		if err != nil {
-			return zendesk.Participant{}, fmt.Errorf("%q: the agent id %s", s, err)
+			return zendesk.Participant{}, fmt.Errorf("%q: the agent id %w", s, err)
 		}
 		return zendesk.SupportAgent(group, agent), nil
 	case "teams":
