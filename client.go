@@ -1,7 +1,6 @@
 package zendesk
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -633,8 +632,6 @@ func newAPIError(cl *call, resp *http.Response, requestID string, now time.Time)
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyReadLimit))
 	e.parseErrorBody(body)
-	// Keep only what the error holds on to, not the read buffer behind it.
-	e.Body = bytes.Clone(e.Body)
 	return e
 }
 

@@ -68,8 +68,10 @@ type Coordinator interface {
 	// wait before sending it: 0 to send at once, or the time until the
 	// attempt's turn (a pause Zendesk announced, the reset of a used-up
 	// budget, a slot of the paced rate). The client waits that long, ending
-	// the wait when ctx ends, and sends without asking again. An error
-	// ends the call before anything is sent, and counts nothing.
+	// the wait when ctx ends, and sends without asking again. Admit may
+	// also do some waiting itself, ending it when ctx ends, and return
+	// what is left. An error ends the call before anything is sent, and
+	// counts nothing.
 	Admit(ctx context.Context, a Attempt) (time.Duration, error)
 	// Done reports the answer to an admitted attempt, once per admitted
 	// attempt: also when no answer came, or the attempt was never sent

@@ -34,9 +34,11 @@
 // sends a fixed OAuth access token.
 //
 // Credentials never appear in errors, logs or formatted values: printing
-// them with any fmt verb or slog shows [REDACTED]. They are sent only to the
-// client's own scheme and host; a redirect or a pagination link elsewhere
-// goes without them.
+// them with any fmt verb or slog shows [REDACTED]. The transport adds them
+// to a copy of each request as it is sent, so the request reachable
+// through Response carries none. They are sent only to the client's own
+// scheme and host; a redirect or a pagination link elsewhere goes without
+// them.
 //
 // # Side conversation types
 //
@@ -82,16 +84,27 @@
 //   - Other 5xx answers (except 501), broken connections, and 2xx answers
 //     whose body broke off or came empty are retried only for GET, PUT and
 //     DELETE, with exponential backoff and jitter.
-//   - With an IdempotencyKey, Create and Reply return what an earlier call
-//     with the key made, and after a failure that may have reached Zendesk
-//     look for the key before sending once more: at most one message per
-//     key.
 //   - A POST (Create, Reply, Import, ImportEvents, UploadAttachment) is
 //     never resent after a failure that may have reached Zendesk: a side
 //     conversation e-mail sent twice cannot be taken back. Such a failure
-//     matches ErrMaybeSent. A POST is resent only when Zendesk certainly
-//     did not act on it: a 429, a 503 with Retry-After, or a connection
-//     that could not be opened.
+//     (a timeout, a broken connection, a 5xx other than 501, 505 and a 503
+//     with Retry-After, a 2xx whose body cannot be used) matches
+//     ErrMaybeSent. A POST is resent only when Zendesk certainly did not
+//     act on it: a 429, a 503 with Retry-After, or a connection that could
+//     not be opened. It never follows a redirect.
+//   - With an IdempotencyKey, Create and Reply make at most one message
+//     per key (per ticket for Create, per side conversation for Reply).
+//     Calls that share a key run one after the other, and the later ones
+//     get the first one's message. Before sending, the client looks for
+//     the key; after a failure that may have reached Zendesk it looks once
+//     more and, not finding the message, returns ErrMaybeSent without
+//     resending. Calls with the key then keep returning ErrMaybeSent until
+//     a lookup finds the message or the settle time (WithSettleTime)
+//     has passed. A key used for a different message fails with
+//     ErrIdempotencyKeyReused. The promise spans the calls that share a
+//     Coordinator: one process by default, every replica with zendeskredis.
+//     docs/IDEMPOTENCY.md says under which failures it holds and where it
+//     ends.
 //   - A Retry-After longer than RetryPolicy.MaxRetryAfter (60s by default)
 //     ends the call at once with an *APIError whose RetryAfter says when to
 //     come back, so a job runner can reschedule instead of sleeping.

@@ -1,6 +1,7 @@
 package zendesk
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -198,11 +199,9 @@ const (
 // parseErrorBody fills the Zendesk fields of e from body, which may be any of
 // the shapes Zendesk answers with, or not JSON at all.
 func (e *APIError) parseErrorBody(body []byte) {
-	if len(body) > errorBodyKeep {
-		e.Body = body[:errorBodyKeep:errorBodyKeep]
-	} else {
-		e.Body = body
-	}
+	// A copy of what is kept: the error may live long, the read buffer
+	// (up to errorBodyReadLimit) must not live with it.
+	e.Body = bytes.Clone(body[:min(len(body), errorBodyKeep)])
 	if !looksLikeJSONObject(body) {
 		return
 	}

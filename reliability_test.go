@@ -25,8 +25,10 @@ import (
 // reached the server: how many requests, and how many side effects
 // (conversations, messages, events, uploads). A logical call never makes
 // more than one, and a refused one makes none. Run with -v for the table.
-
-const attemptTimeout = 300 * time.Millisecond
+//
+// Nothing in it waits on the clock: a slow answer is held by the server
+// until the test lets it go, and the client's attempt "times out" when the
+// server reports that it holds the answer.
 
 // fault is one column of the matrix.
 type fault struct {
@@ -45,6 +47,9 @@ type fault struct {
 	retriedIdempotent bool
 	// attemptsWhenRetried is how many attempts a retried call takes.
 	attemptsWhenRetried int
+	// commitsLater: the faulted request is processed after the call
+	// returned, when the test releases it.
+	commitsLater bool
 }
 
 func statusFault(status int, retryAfter string, times int) func(*zendesktest.Server, string, string) {
@@ -55,7 +60,7 @@ func statusFault(status int, retryAfter string, times int) func(*zendesktest.Ser
 
 func kindFault(kind zendesktest.FaultKind) func(*zendesktest.Server, string, string) {
 	return func(srv *zendesktest.Server, method, path string) {
-		srv.InjectFault(zendesktest.Fault{Kind: kind, Method: method, Path: path, Delay: 10 * attemptTimeout})
+		srv.InjectFault(zendesktest.Fault{Kind: kind, Method: method, Path: path})
 	}
 }
 
@@ -69,7 +74,8 @@ var faults = []fault{
 	{name: "dial", dial: true, retriedPost: true, retriedIdempotent: true, attemptsWhenRetried: 2},
 	{name: "lost-req", inject: kindFault(zendesktest.FaultDropBeforeProcessing), retriedIdempotent: true, attemptsWhenRetried: 2},
 	{name: "lost-resp", inject: kindFault(zendesktest.FaultDropAfterProcessing), processed: true, retriedIdempotent: true, attemptsWhenRetried: 2},
-	{name: "slow", inject: kindFault(zendesktest.FaultDelay), processed: true, retriedIdempotent: true, attemptsWhenRetried: 2},
+	{name: "slow", processed: true, retriedIdempotent: true, attemptsWhenRetried: 2},
+	{name: "late-commit", commitsLater: true, retriedIdempotent: true, attemptsWhenRetried: 2},
 	{name: "truncated", inject: kindFault(zendesktest.FaultTruncatedBody), processed: true, retriedIdempotent: true, attemptsWhenRetried: 2},
 	{name: "html-502", inject: kindFault(zendesktest.FaultHTMLBody), retriedIdempotent: true, attemptsWhenRetried: 2},
 	{name: "empty-2xx", inject: kindFault(zendesktest.FaultEmptyBody), processed: true, retriedIdempotent: true, attemptsWhenRetried: 2},
@@ -81,6 +87,10 @@ type fixture struct {
 	srv    *zendesktest.Server
 	client *zendesk.Client
 	convID string
+	// hold keeps the answers of "slow" and the processing of
+	// "late-commit" back; applied hears when either took effect.
+	hold    chan struct{}
+	applied chan struct{}
 }
 
 // endpoint is one row of the matrix.
@@ -309,15 +319,48 @@ func pathMatches(pattern, path string) bool {
 	return true
 }
 
+// timeoutOnHold ends an attempt as a client timeout would, at the moment
+// the server reports that it holds the attempt's answer back.
+type timeoutOnHold struct {
+	next    http.RoundTripper
+	applied <-chan struct{}
+}
+
+// errAttemptTimeout is what the client sees of an attempt that timed out.
+var errAttemptTimeout = errors.New("attempt timed out awaiting the answer")
+
+func (h *timeoutOnHold) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(req.Context())
+	defer cancel(nil)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-h.applied:
+			cancel(errAttemptTimeout)
+		case <-done:
+		}
+	}()
+	resp, err := h.next.RoundTrip(req.WithContext(ctx))
+	if cause := context.Cause(ctx); errors.Is(cause, errAttemptTimeout) {
+		if resp != nil {
+			_ = resp.Body.Close()
+		}
+		return nil, cause
+	}
+	return resp, err
+}
+
 // setup starts a server with one conversation (a create and a reply event)
-// and a client whose attempts time out after attemptTimeout and whose
-// retry waits are skipped.
+// and a client whose retry waits are skipped and whose attempts time out
+// when the server holds their answer back.
 func setup(t *testing.T, dial *dialFailer) *fixture {
 	t.Helper()
 	srv := zendesktest.Start(t)
-	dial.next = http.DefaultTransport
+	hold, applied := make(chan struct{}), make(chan struct{}, 1)
+	dial.next = &timeoutOnHold{next: http.DefaultTransport, applied: applied}
 	client := srv.Client(
-		zendesk.WithHTTPClient(&http.Client{Timeout: attemptTimeout, Transport: dial}),
+		zendesk.WithHTTPClient(&http.Client{Transport: dial}),
 		zendesk.WithRetryPolicy(zendesk.RetryPolicy{Wait: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}),
 	)
 	ctx := context.Background()
@@ -326,7 +369,14 @@ func setup(t *testing.T, dial *dialFailer) *fixture {
 	_, _, err = client.SideConversations.Reply(ctx, 1, res.SideConversation.ID, zendesk.ReplyRequest{Message: mail})
 	require.NoError(t, err)
 	srv.ResetRequests()
-	return &fixture{srv: srv, client: client, convID: res.SideConversation.ID}
+	t.Cleanup(func() {
+		select {
+		case <-hold:
+		default:
+			close(hold)
+		}
+	})
+	return &fixture{srv: srv, client: client, convID: res.SideConversation.ID, hold: hold, applied: applied}
 }
 
 func TestFaultMatrix(t *testing.T) {
@@ -342,12 +392,20 @@ func TestFaultMatrix(t *testing.T) {
 				t.Parallel()
 				dial := &dialFailer{}
 				fx := setup(t, dial)
+				lateApplied := make(chan struct{}, 1)
 				before := e.effects(fx)
-				if f.dial {
+				switch f.name {
+				case "dial":
 					dial.mu.Lock()
 					dial.method, dial.path = e.method, e.path
 					dial.mu.Unlock()
-				} else {
+				case "slow":
+					fx.srv.InjectFault(zendesktest.Fault{Kind: zendesktest.FaultDelay, Method: e.method, Path: e.path, Hold: fx.hold, Applied: fx.applied})
+				case "late-commit":
+					// Applied reports the late processing, which the
+					// client's transport must not take for a held answer.
+					fx.srv.InjectFault(zendesktest.Fault{Kind: zendesktest.FaultLateCommit, Method: e.method, Path: e.path, Hold: fx.hold, Applied: lateApplied})
+				default:
 					f.inject(fx.srv, e.method, e.path)
 				}
 
@@ -373,6 +431,18 @@ func TestFaultMatrix(t *testing.T) {
 
 				assert.LessOrEqual(t, got.effects, 1, "more than one side effect for one call")
 				assert.Equal(t, want, got, "error: %v", err)
+				if f.commitsLater {
+					// Zendesk finishes the request after the call gave
+					// up: still at most one side effect, and exactly
+					// one for a message that was not resent.
+					close(fx.hold)
+					<-lateApplied
+					after := e.effects(fx) - before
+					assert.LessOrEqual(t, after, 1, "more than one side effect once the late request committed")
+					if e.method == "POST" {
+						assert.Equal(t, 1, after, "the late request made its message")
+					}
+				}
 				if err != nil {
 					assert.NotContains(t, err.Error(), zendesktest.DefaultAPIToken)
 				}

@@ -1,23 +1,20 @@
 package zendesktest_test
 
 // Tests for the corners of the fake that the scenario tests do not reach:
-// rarely taken validation paths, routing edge cases, fault defaults, Seed
-// errors and the Recorder's and Cassette's failure paths.
+// rarely taken validation paths, routing edge cases, fault defaults and Seed
+// errors.
 
 import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"io"
 	"mime/multipart"
 	"net"
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -559,191 +556,6 @@ func TestSeedEventIDIsUnique(t *testing.T) {
 	srv.SeedConversation(1, zendesk.SideConversation{ID: "b"}, zendesk.Event{ID: "e1", Message: &zendesk.Message{Body: "y"}})
 	m := get(t, srv, "/api/v2/tickets/side_conversations/events?start_time=0").JSON(t)
 	assert.Equal(t, float64(1), m["count"])
-}
-
-// covTransport is a scripted transport under a Recorder.
-type covTransport func(*http.Request) (*http.Response, error)
-
-func (f covTransport) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
-
-type covFailingReader struct{}
-
-func (covFailingReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
-
-func TestRecorderRequestBodyPaths(t *testing.T) {
-	t.Parallel()
-	calls := 0
-	var forwarded *http.Request
-	var seen, again []byte
-	rec := zendesktest.NewRecorder(covTransport(func(req *http.Request) (*http.Response, error) {
-		calls++
-		forwarded = req
-		var err error
-		seen, err = io.ReadAll(req.Body)
-		if err != nil {
-			return nil, err
-		}
-		rc, err := req.GetBody()
-		if err != nil {
-			return nil, err
-		}
-		again, err = io.ReadAll(rc)
-		if err != nil {
-			return nil, err
-		}
-		return &http.Response{StatusCode: http.StatusNoContent, Header: http.Header{}, Request: req}, nil // no Body
-	}))
-
-	// A body that cannot be read fails the round trip before it is sent.
-	req, err := http.NewRequestWithContext(ctx(t), http.MethodPost, "https://api.test/x", covFailingReader{})
-	require.NoError(t, err)
-	require.Nil(t, req.GetBody)
-	resp, err := rec.RoundTrip(req)
-	require.Error(t, err)
-	assert.Nil(t, resp)
-	assert.Contains(t, err.Error(), "zendesktest: Recorder: reading the body of POST https://api.test/x")
-	assert.Contains(t, err.Error(), "disk on fire")
-	assert.Zero(t, calls)
-	assert.Empty(t, rec.Interactions())
-
-	// A GetBody that fails: the body is read instead and a clone carrying
-	// it, with a working GetBody, is forwarded.
-	req, err = http.NewRequestWithContext(ctx(t), http.MethodPost, "https://api.test/x", strings.NewReader(`{"a":1}`))
-	require.NoError(t, err)
-	req.GetBody = func() (io.ReadCloser, error) { return nil, errors.New("no second copy") }
-	resp, err = rec.RoundTrip(req)
-	require.NoError(t, err)
-	defer func() { _ = resp.Body.Close() }()
-	assert.NotSame(t, req, forwarded)
-	assert.Equal(t, `{"a":1}`, string(seen))
-	assert.Equal(t, `{"a":1}`, string(again))
-	assert.Equal(t, int64(7), forwarded.ContentLength)
-
-	// A response without a Body reaches the caller with an empty one.
-	require.NotNil(t, resp.Body)
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	assert.Empty(t, b)
-	its := rec.Interactions()
-	require.Len(t, its, 1)
-	assert.JSONEq(t, `{"a":1}`, string(its[0].Request.Body.JSON))
-	assert.Equal(t, http.StatusNoContent, its[0].Response.Status)
-	assert.Equal(t, zendesktest.InteractionBody{}, its[0].Response.Body)
-}
-
-func TestRecorderScrubsEncodedAddressesAndRawQueries(t *testing.T) {
-	t.Parallel()
-	body := "Contact jane%40acme-corp.com, JANE%40ACME-CORP.COM or jane@acme-corp.com; also x%zz%40acme-corp.com. " +
-		"Odd host: http://http: and http://http:"
-	rec := zendesktest.NewRecorder(covTransport(func(req *http.Request) (*http.Response, error) {
-		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"text/plain"}},
-			Body: io.NopCloser(strings.NewReader(body)), Request: req}, nil
-	}), zendesktest.WithScrubHost("http:"))
-
-	req, err := http.NewRequestWithContext(ctx(t), http.MethodGet, "https://api.test/api/v2/search?q=%zz&api_token=abc123", nil)
-	require.NoError(t, err)
-	resp, err := rec.RoundTrip(req)
-	require.NoError(t, err)
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	assert.Equal(t, body, string(b), "the caller gets the body intact")
-
-	its := rec.Interactions()
-	require.Len(t, its, 1)
-	assert.Equal(t, "q=%zz&api_token=REDACTED", its[0].Request.Query, "a query that does not parse is scrubbed as text")
-	assert.Equal(t, "Contact user1%40example.com, user1%40example.com or user1@example.com; also user2%40example.com. "+
-		// A host that ends in ':' is no real host; the second occurrence
-		// of each pair is left because its scheme overlaps the first.
-		"Odd host: example.zendesk.com//http: and example.zendesk.com//http:",
-		its[0].Response.Body.Text)
-}
-
-func TestCassetteEdgeCases(t *testing.T) {
-	t.Parallel()
-	okBody := zendesktest.InteractionBody{Text: "ok"}
-	c := &zendesktest.Cassette{Interactions: []zendesktest.Interaction{
-		{Request: zendesktest.InteractionRequest{Method: http.MethodGet, Path: "/bad%zz"},
-			Response: zendesktest.InteractionResponse{Status: http.StatusOK, Body: okBody}},
-		{Request: zendesktest.InteractionRequest{Method: http.MethodGet, Path: "/q", Query: "a=%zz"},
-			Response: zendesktest.InteractionResponse{Status: http.StatusOK, Body: okBody}},
-		{Request: zendesktest.InteractionRequest{Method: http.MethodGet, Path: "/broken"},
-			Response: zendesktest.InteractionResponse{Status: http.StatusOK, Body: zendesktest.InteractionBody{JSON: json.RawMessage(`{bad`)}}},
-	}}
-	rt := c.Transport()
-	do := func(u *url.URL, method string) (*http.Response, error) {
-		return rt.RoundTrip((&http.Request{Method: method, URL: u, Header: http.Header{}}).WithContext(ctx(t)))
-	}
-
-	// A recorded path that does not unescape matches the same raw path;
-	// a method left empty means GET.
-	resp, err := do(&url.URL{Scheme: "https", Host: "h.test", Path: "/bad%zz"}, "")
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	require.NoError(t, resp.Body.Close())
-
-	// A query that does not parse is compared as it is.
-	resp, err = do(&url.URL{Scheme: "https", Host: "h.test", Path: "/q", RawQuery: "a=%zz"}, http.MethodGet)
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	require.NoError(t, resp.Body.Close())
-	_, err = do(&url.URL{Scheme: "https", Host: "h.test", Path: "/q", RawQuery: "a=%25zz"}, http.MethodGet)
-	require.Error(t, err)
-
-	// No interaction: the error names GET for an empty method.
-	_, err = do(&url.URL{Scheme: "https", Host: "h.test", Path: "/none"}, "")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "has no interaction for GET https://h.test/none")
-
-	// A body that cannot be replayed is an error of the round trip.
-	_, err = do(&url.URL{Scheme: "https", Host: "h.test", Path: "/broken"}, http.MethodGet)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "zendesktest: replaying GET https://h.test/broken")
-	assert.Contains(t, err.Error(), "not valid JSON")
-
-	_, err = zendesktest.InteractionBody{JSON: json.RawMessage(`{bad`)}.Bytes()
-	require.EqualError(t, err, "the json body is not valid JSON")
-
-	// Register on no transport does nothing.
-	assert.NotPanics(t, func() { c.Register(nil, "https://h.test") })
-	assert.Len(t, c.Interactions, 3)
-}
-
-func TestCassetteSaveAndLoadFailures(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-
-	// A body that does not encode: nothing is written.
-	bad := &zendesktest.Cassette{Interactions: []zendesktest.Interaction{{
-		Request:  zendesktest.InteractionRequest{Method: http.MethodGet, Path: "/x"},
-		Response: zendesktest.InteractionResponse{Status: http.StatusOK, Body: zendesktest.InteractionBody{JSON: json.RawMessage(`{bad`)}},
-	}}}
-	err := bad.Save(filepath.Join(dir, "bad.json"))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "zendesktest: saving the cassette")
-
-	// A path that is a directory: the rename fails and the temporary file
-	// is removed.
-	target := filepath.Join(dir, "target")
-	require.NoError(t, os.MkdirAll(filepath.Join(target, "inside"), 0o750))
-	err = (&zendesktest.Cassette{}).Save(target)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "zendesktest: saving the cassette "+target)
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	assert.Equal(t, []string{"target"}, names, "no cassette and no temporary file left")
-
-	// A request body with two forms does not load.
-	path := filepath.Join(dir, "two-forms.json")
-	require.NoError(t, os.WriteFile(path, []byte(`{"interactions":[{"request":{"method":"POST","path":"/x","body":{"json":{"a":1},"text":"t"}},
-		"response":{"status":200}}]}`), 0o600))
-	_, err = zendesktest.LoadCassette(path)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "interaction 0 (POST /x): request: the body has more than one of json, text and base64")
 }
 
 // TestFaultDelayClientGoesAway: a client that goes away during a

@@ -91,6 +91,20 @@
 // as any request) and that answer is thrown away. A request still waiting
 // when the server is closed is never processed.
 //
+// # Recorded fixtures
+//
+// Answers recorded from a real account are replayed with go-vcr
+// (gopkg.in/dnaeon/go-vcr.v4), which owns recording, matching and
+// cassettes. Scrub adds to a go-vcr recorder the hooks that remove
+// credentials, e-mail addresses, people's names, secret-looking values and
+// the account's host from what it records; Matcher matches requests against
+// a scrubbed cassette; VCR adds both:
+//
+//	rec, err := recorder.New("testdata/cassettes/escalation",
+//		zendesktest.VCR(), recorder.WithMode(recorder.ModeReplayOnly))
+//
+// RegisterCassette replays a cassette through an httpmock transport.
+//
 // # Where it differs from Zendesk
 //
 // Reply answers {side_conversation, event, updates}; Zendesk documents only

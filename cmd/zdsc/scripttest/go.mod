@@ -5,6 +5,11 @@ go 1.26.0
 require github.com/sideconv/zendesk v0.0.0
 
 require (
+	go.yaml.in/yaml/v4 v4.0.0 // indirect
+	gopkg.in/dnaeon/go-vcr.v4 v4.0.8 // indirect
+)
+
+require (
 	github.com/google/go-querystring v1.2.0 // indirect
 	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
 	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect

@@ -1,7 +1,9 @@
 // Command record captures the side conversations of one ticket of a real
-// Zendesk account as a cassette: a JSON file of the account's own response
-// shapes, scrubbed of credentials and personal data, that tests replay with
-// zendesktest.LoadCassette, Cassette.Transport and Cassette.Register.
+// Zendesk account as a go-vcr cassette: a YAML file of the account's own
+// response shapes, scrubbed of credentials and personal data by
+// zendesktest.VCR, that tests replay with a go-vcr recorder in
+// recorder.ModeReplayOnly or load into httpmock with
+// zendesktest.RegisterCassette.
 //
 // It makes read calls only, so it changes nothing in the account and sends
 // no e-mail:
@@ -16,18 +18,18 @@
 // Usage:
 //
 //	export ZENDESK_SUBDOMAIN=acme ZENDESK_EMAIL=agent@acme.com ZENDESK_API_TOKEN=...
-//	go run ./internal/cmd/record -ticket 123 -out testdata/recorded/ticket.json
+//	go run ./internal/cmd/record -ticket 123 -out testdata/cassettes/ticket-123.yaml
 //
 // ZENDESK_OAUTH_TOKEN may replace ZENDESK_EMAIL and ZENDESK_API_TOKEN. With
 // -fake the calls go to an in-memory zendesktest server seeded with a few
 // conversations instead, and no variable is needed:
 //
-//	go run ./internal/cmd/record -fake -per-page 2 -since 2025-01-01 -out /tmp/fake.json
+//	go run ./internal/cmd/record -fake -per-page 2 -since 2025-01-01 -out /tmp/fake.yaml
 //
 // Flags:
 //
 //	-ticket N         the ticket to record (required unless -fake; 1 with -fake)
-//	-out PATH         the cassette to write (default testdata/recorded/ticket-N.json)
+//	-out PATH         the cassette to write, ending in .yaml (default testdata/cassettes/ticket-N.yaml)
 //	-per-page N       page size of the lists, 1 to 100 (default: Zendesk's)
 //	-since TIME       also record the incremental export from TIME: RFC 3339,
 //	                  a date (2025-01-31), Unix seconds, or a duration ago (72h)
@@ -37,13 +39,14 @@
 //	-replace OLD=NEW  replace a string everywhere, such as a company name (repeatable)
 //	-fake             record from an in-memory zendesktest server
 //
-// The recorder replaces every e-mail address with userN@example.com, the
-// names of people with "Person N", secret-looking values with [REDACTED],
-// and the account's host with example.zendesk.com; it never records the
-// Authorization header. Subjects and message bodies are kept: read the file
-// before committing it. Rate-limited (429) and server-error (5xx) answers
-// that the client retried are left out of the cassette, so that replaying it
-// never waits.
+// The scrubbing (zendesktest.Scrub) replaces every e-mail address with
+// userN@example.com, the names of people with "Person N", secret-looking
+// values with [REDACTED], and the account's host with example.zendesk.com;
+// it never records the Authorization header. Subjects and message bodies
+// are kept: read the file before committing it, and add a session that
+// replays it to zendesktest/cassettes_test.go. Rate-limited (429) and
+// server-error (5xx) answers that the client retried are left out of the
+// cassette, so that replaying it never waits.
 //
 // One line per call goes to stdout; it names ids and counts, not content.
 package main
@@ -63,6 +66,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gopkg.in/dnaeon/go-vcr.v4/pkg/cassette"
+	"gopkg.in/dnaeon/go-vcr.v4/pkg/recorder"
 
 	zendesk "github.com/sideconv/zendesk"
 	"github.com/sideconv/zendesk/zendesktest"
@@ -103,12 +109,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
-	var recOpts []zendesktest.RecorderOption
-	recOpts = append(recOpts, zendesktest.WithScrubHost(opts.scrubHosts...))
+	scrub := []zendesktest.ScrubOption{zendesktest.ScrubHost(opts.scrubHosts...)}
 	for _, r := range opts.replace {
-		recOpts = append(recOpts, zendesktest.WithScrubString(r[0], r[1]))
+		scrub = append(scrub, zendesktest.ScrubString(r[0], r[1]))
 	}
-	rec := zendesktest.NewRecorder(nil, recOpts...)
+	retried := &retriedAnswers{}
+	rec, err := recorder.New(strings.TrimSuffix(opts.out, ".yaml"),
+		zendesktest.VCR(scrub...),
+		recorder.WithMode(recorder.ModeRecordOnly),
+		recorder.WithHook(retried.leaveOut, recorder.BeforeSaveHook),
+	)
+	if err != nil {
+		return err
+	}
 	counter := &countingTransport{next: rec}
 	hc := &http.Client{Transport: counter, Timeout: 60 * time.Second}
 
@@ -139,14 +152,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := recordCalls(ctx, client, opts, counter, stdout); err != nil {
 		return err
 	}
-	return save(rec, opts.out, stdout)
+	if err := rec.Stop(); err != nil {
+		return fmt.Errorf("saving %s: %w", opts.out, err)
+	}
+	note := ""
+	if retried.left > 0 {
+		note = fmt.Sprintf(" (left out %d retried 429/5xx answers)", retried.left)
+	}
+	fmt.Fprintf(stdout, "Saved %d interactions to %s%s; review it before committing\n", retried.kept, opts.out, note)
+	return nil
 }
 
 func parseFlags(args []string, stderr io.Writer, now time.Time) (*options, error) {
 	fs := flag.NewFlagSet("record", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run ./internal/cmd/record [-fake] -ticket N [-out PATH] [-per-page N] [-since TIME] [-max-events N] [-scrub-host HOST]... [-replace OLD=NEW]...")
+		fmt.Fprintln(stderr, "usage: go run ./internal/cmd/record [-fake] -ticket N [-out PATH.yaml] [-per-page N] [-since TIME] [-max-events N] [-scrub-host HOST]... [-replace OLD=NEW]...")
 		fmt.Fprintln(stderr, "Credentials come from ZENDESK_SUBDOMAIN with ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN.")
 		fs.PrintDefaults()
 	}
@@ -155,7 +176,7 @@ func parseFlags(args []string, stderr io.Writer, now time.Time) (*options, error
 		since string
 	)
 	fs.Int64Var(&o.ticket, "ticket", 0, "the ticket to record (required unless -fake; 1 with -fake)")
-	fs.StringVar(&o.out, "out", "", "the cassette to write (default testdata/recorded/ticket-N.json)")
+	fs.StringVar(&o.out, "out", "", "the cassette to write, ending in .yaml (default testdata/cassettes/ticket-N.yaml)")
 	fs.IntVar(&o.perPage, "per-page", 0, "page size of the lists, 1 to 100 (default: Zendesk's)")
 	fs.StringVar(&since, "since", "", "also record the incremental export from this time: RFC 3339, a date, Unix seconds, or a duration ago such as 72h")
 	fs.IntVar(&o.maxEvents, "max-events", 1000, "stop the incremental export after this many events")
@@ -200,8 +221,11 @@ func parseFlags(args []string, stderr io.Writer, now time.Time) (*options, error
 		}
 		o.since, o.hasSince = t, true
 	}
-	if o.out == "" {
-		o.out = filepath.Join("testdata", "recorded", "ticket-"+strconv.FormatInt(o.ticket, 10)+".json")
+	switch {
+	case o.out == "":
+		o.out = filepath.Join("testdata", "cassettes", "ticket-"+strconv.FormatInt(o.ticket, 10)+".yaml")
+	case !strings.HasSuffix(o.out, ".yaml") || filepath.Base(o.out) == ".yaml":
+		return nil, fmt.Errorf("-out: %q is not the name of a .yaml file, which go-vcr cassettes are", o.out)
 	}
 	return &o, nil
 }
@@ -298,32 +322,21 @@ func recordCalls(ctx context.Context, client *zendesk.Client, opts *options, cou
 	return nil
 }
 
-// save writes the cassette without the answers the client retried.
-func save(rec *zendesktest.Recorder, out string, stdout io.Writer) error {
-	all := rec.Interactions()
-	kept := make([]zendesktest.Interaction, 0, len(all))
-	dropped := 0
-	for _, it := range all {
-		if s := it.Response.Status; s == http.StatusTooManyRequests || s >= 500 {
-			dropped++
-			continue
-		}
-		kept = append(kept, it)
+// retriedAnswers leaves out of the cassette the answers that the client
+// retries (429 and 5xx), and counts what is kept.
+type retriedAnswers struct {
+	kept, left int
+}
+
+// leaveOut is a go-vcr BeforeSaveHook; go-vcr calls it for one interaction
+// at a time.
+func (r *retriedAnswers) leaveOut(i *cassette.Interaction) error {
+	if c := i.Response.Code; c == http.StatusTooManyRequests || c >= 500 {
+		i.DiscardOnSave = true
+		r.left++
+		return nil
 	}
-	if dir := filepath.Dir(out); dir != "." {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return err
-		}
-	}
-	c := &zendesktest.Cassette{Interactions: kept}
-	if err := c.Save(out); err != nil {
-		return err
-	}
-	note := ""
-	if dropped > 0 {
-		note = fmt.Sprintf(" (left out %d retried 429/5xx answers)", dropped)
-	}
-	fmt.Fprintf(stdout, "Saved %d interactions to %s%s; review it before committing\n", len(kept), out, note)
+	r.kept++
 	return nil
 }
 

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/dnaeon/go-vcr.v4/pkg/cassette"
+	"gopkg.in/dnaeon/go-vcr.v4/pkg/recorder"
 
 	zendesk "github.com/sideconv/zendesk"
 	"github.com/sideconv/zendesk/zendesktest"
@@ -21,7 +23,7 @@ func noEnv(string) string { return "" }
 
 func TestRunFake(t *testing.T) {
 	t.Parallel()
-	out := filepath.Join(t.TempDir(), "recorded", "ticket.json")
+	out := filepath.Join(t.TempDir(), "cassettes", "ticket.yaml")
 	var stdout, stderr bytes.Buffer
 	err := run(t.Context(), []string{
 		"-fake", "-ticket", "7", "-per-page", "2", "-since", "2025-01-01", "-out", out,
@@ -50,15 +52,16 @@ func TestRunFake(t *testing.T) {
 	for _, leak := range []string{fakeToken, fakeEmail, "sam.billing", "Sam Billing", "partner.test", "127.0.0.1", "Authorization", zendesktest.AgentName} {
 		assert.NotContains(t, saved, leak)
 	}
+	assert.True(t, strings.HasPrefix(saved, "---\nversion: 2\ninteractions:\n"), "a go-vcr cassette")
 	assert.Contains(t, saved, "https://example.zendesk.com/api/v2/tickets/7/side_conversations?include=events&page=2&per_page=2")
 	assert.Contains(t, saved, `"name": "Person 1"`)
 	assert.Regexp(t, regexp.MustCompile(`"email": "user\d@example\.com"`), saved)
 
 	// The cassette replays: the SDK reads the same things without a server.
-	cas, err := zendesktest.LoadCassette(out)
+	rec, err := recorder.New(strings.TrimSuffix(out, ".yaml"), zendesktest.VCR(), recorder.WithMode(recorder.ModeReplayOnly))
 	require.NoError(t, err)
 	c, err := zendesk.NewClient("example", zendesk.APIToken("anyone@example.com", "x"),
-		zendesk.WithHTTPClient(&http.Client{Transport: cas.Transport()}), zendesk.WithoutRetries())
+		zendesk.WithHTTPClient(&http.Client{Transport: rec}), zendesk.WithoutRetries())
 	require.NoError(t, err)
 	ctx := t.Context()
 	var states []zendesk.State
@@ -88,14 +91,33 @@ func TestRunFakeDefaults(t *testing.T) {
 	t.Parallel()
 	// The default -out is relative to the working directory; give it a
 	// name in a temporary directory instead, and check the rest.
-	out := filepath.Join(t.TempDir(), "fake.json")
+	out := filepath.Join(t.TempDir(), "fake.yaml")
 	var stdout bytes.Buffer
 	require.NoError(t, run(t.Context(), []string{"-fake", "-out", out}, noEnv, &stdout, &bytes.Buffer{}))
 	assert.Contains(t, stdout.String(), ", ticket 1\n")
 	assert.Contains(t, stdout.String(), "List ticket 1 (include=events): 3 side conversations, 6 events, 1 request\n")
 	assert.NotContains(t, stdout.String(), "IncrementalEvents", "only with -since")
-	_, err := zendesktest.LoadCassette(out)
+	cas, err := cassette.Load(strings.TrimSuffix(out, ".yaml"))
 	require.NoError(t, err)
+	assert.Len(t, cas.Interactions, 7, "a list, and a show and the events of each of 3 conversations")
+
+	opts, err := parseFlags([]string{"-ticket", "12"}, &bytes.Buffer{}, time.Now())
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join("testdata", "cassettes", "ticket-12.yaml"), opts.out)
+}
+
+func TestRetriedAnswersAreLeftOut(t *testing.T) {
+	t.Parallel()
+	var r retriedAnswers
+	codes := []int{http.StatusOK, http.StatusTooManyRequests, http.StatusNotFound, http.StatusServiceUnavailable, http.StatusCreated}
+	var discarded []bool
+	for _, code := range codes {
+		i := &cassette.Interaction{Response: cassette.Response{Code: code}}
+		require.NoError(t, r.leaveOut(i))
+		discarded = append(discarded, i.DiscardOnSave)
+	}
+	assert.Equal(t, []bool{false, true, false, true, false}, discarded)
+	assert.Equal(t, retriedAnswers{kept: 3, left: 2}, r)
 }
 
 func TestRunErrors(t *testing.T) {
@@ -106,8 +128,10 @@ func TestRunErrors(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		"no ticket":       {args: []string{"-out", filepath.Join(dir, "a.json")}, want: "-ticket: a positive ticket id is required"},
-		"no credentials":  {args: []string{"-ticket", "5", "-out", filepath.Join(dir, "b.json")}, want: "set ZENDESK_SUBDOMAIN"},
+		"no ticket":       {args: []string{"-out", filepath.Join(dir, "a.yaml")}, want: "-ticket: a positive ticket id is required"},
+		"no credentials":  {args: []string{"-ticket", "5", "-out", filepath.Join(dir, "b.yaml")}, want: "set ZENDESK_SUBDOMAIN"},
+		"out not yaml":    {args: []string{"-fake", "-out", filepath.Join(dir, "c.json")}, want: `c.json" is not the name of a .yaml file`},
+		"out only yaml":   {args: []string{"-fake", "-out", ".yaml"}, want: `".yaml" is not the name of a .yaml file`},
 		"email only":      {args: []string{"-ticket", "5"}, env: map[string]string{"ZENDESK_SUBDOMAIN": "acme", "ZENDESK_EMAIL": "a@b.test"}, want: "set ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN"},
 		"bad subdomain":   {args: []string{"-ticket", "5"}, env: map[string]string{"ZENDESK_SUBDOMAIN": "Acme Corp", "ZENDESK_OAUTH_TOKEN": "t"}, want: "subdomain"},
 		"bad since":       {args: []string{"-fake", "-since", "last tuesday"}, want: `-since: "last tuesday" is not`},
