@@ -22,10 +22,23 @@ type Credentials interface {
 	Authorize(req *http.Request) error
 }
 
-// secret holds a credential out of reach of reflection-based printers.
-type secret func() string
+// secret holds an Authorization header value out of reach of
+// reflection-based printers. The value is a one-element slice built once,
+// which the transport puts into each request's header as it is: header
+// values are only read.
+type secret func() []string
 
-func newSecret(s string) secret { return func() string { return s } }
+func newSecret(s string) secret {
+	v := []string{s}
+	return func() []string { return v }
+}
+
+// fixedAuthorization is implemented by credentials whose Authorization
+// value never changes, so the transport can set it without building it for
+// every request.
+type fixedAuthorization interface {
+	authorization() ([]string, error)
+}
 
 const redacted = "[REDACTED]"
 
@@ -49,11 +62,19 @@ type apiTokenCredentials struct {
 }
 
 func (c apiTokenCredentials) Authorize(req *http.Request) error {
-	if c.empty {
-		return errors.New("zendesk: API token credentials need an e-mail address and a token")
+	v, err := c.authorization()
+	if err != nil {
+		return err
 	}
-	req.Header.Set("Authorization", c.header())
+	req.Header["Authorization"] = v
 	return nil
+}
+
+func (c apiTokenCredentials) authorization() ([]string, error) {
+	if c.empty {
+		return nil, errors.New("zendesk: API token credentials need an e-mail address and a token")
+	}
+	return c.header(), nil
 }
 
 func (c apiTokenCredentials) String() string {
@@ -77,11 +98,19 @@ type bearerCredentials struct {
 }
 
 func (c bearerCredentials) Authorize(req *http.Request) error {
-	if c.empty {
-		return errors.New("zendesk: bearer credentials need an access token")
+	v, err := c.authorization()
+	if err != nil {
+		return err
 	}
-	req.Header.Set("Authorization", c.header())
+	req.Header["Authorization"] = v
 	return nil
+}
+
+func (c bearerCredentials) authorization() ([]string, error) {
+	if c.empty {
+		return nil, errors.New("zendesk: bearer credentials need an access token")
+	}
+	return c.header(), nil
 }
 
 func (c bearerCredentials) String() string             { return "zendesk.BearerToken(" + redacted + ")" }

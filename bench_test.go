@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -393,6 +394,70 @@ func BenchmarkPaired(b *testing.B) {
 			b.ReportMetric(float64(sdk.Nanoseconds())/float64(n), "sdk-ns/call")
 			b.ReportMetric(float64(base.Nanoseconds())/float64(n), "base-ns/call")
 			b.ReportMetric(float64(sdk)/float64(base), "sdk/base")
+		})
+	}
+}
+
+// liveAtLastPage walks the pages once more and returns the live heap, after
+// a GC, while the last page is being yielded, above the heap before the
+// walk: what the walk retains by then.
+func liveAtLastPage(tb testing.TB, c *Client, pages int) uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	var live uint64
+	walked := 0
+	for _, err := range c.SideConversations.ListIter(context.Background(), 42, &ListOptions{IncludeEvents: true}) {
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if walked++; walked == pages {
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc > base {
+				live = ms.HeapAlloc - base
+			}
+		}
+	}
+	return live
+}
+
+// BenchmarkListIterUnmatchedEvents walks pages of one conversation each with
+// 100 sideloaded events whose conversation never appears, served from
+// memory, and reports the time and the bytes allocated per page, which
+// stay flat as the walk grows because carried events are indexed by
+// conversation, and the heap the walk holds at its last page, which stops
+// growing once MaxCarriedEvents events are kept.
+func BenchmarkListIterUnmatchedEvents(b *testing.B) {
+	for _, pages := range []int{100, 1_000, 3_000} {
+		b.Run(fmt.Sprintf("pages=%d", pages), func(b *testing.B) {
+			c := newSideloadClient(b, &sideloadPages{
+				pages:  pages,
+				convs:  func(n int) []string { return []string{"p-" + strconv.Itoa(n)} },
+				events: func(n int) []string { return orphans(n, 100) },
+			})
+			ctx := context.Background()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			walks := 0
+			for b.Loop() {
+				walked := 0
+				for _, err := range c.SideConversations.ListIter(ctx, 42, &ListOptions{IncludeEvents: true}) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					walked++
+				}
+				if walked != pages {
+					b.Fatalf("walked %d of %d pages", walked, pages)
+				}
+				walks++
+			}
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(walks*pages), "ns/page")
+			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(walks*pages), "B/page")
+			b.ReportMetric(float64(liveAtLastPage(b, c, pages)), "live-B-last-page")
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -355,13 +356,23 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// A shallow copy with its own header map: the original, which the
 	// caller can reach through the response, stays without credentials.
+	// The values are shared; nobody writes into them.
 	authorized := new(http.Request)
 	*authorized = *req
-	authorized.Header = make(http.Header, len(req.Header)+1)
-	for k, v := range req.Header {
-		authorized.Header[k] = v
+	authorized.Header = maps.Clone(req.Header)
+	if authorized.Header == nil {
+		authorized.Header = make(http.Header, 1)
 	}
-	if err := t.client.creds.Authorize(authorized); err != nil {
+	var err error
+	if fixed, ok := t.client.creds.(fixedAuthorization); ok {
+		var v []string
+		if v, err = fixed.authorization(); err == nil {
+			authorized.Header["Authorization"] = v
+		}
+	} else {
+		err = t.client.creds.Authorize(authorized)
+	}
+	if err != nil {
 		if req.Body != nil {
 			_ = req.Body.Close()
 		}
@@ -409,8 +420,8 @@ type Response struct {
 	// UnmatchedEvents are sideloaded events (include=events) whose side
 	// conversation is not in this response. Zendesk sideloads the events of
 	// the conversations it returns, so this is normally empty; ListIter
-	// carries such events forward and attaches them when their conversation
-	// appears on a later page.
+	// carries such events forward (at most MaxCarriedEvents of them) and
+	// attaches them when their conversation appears on a later page.
 	UnmatchedEvents []Event
 }
 
@@ -540,7 +551,7 @@ var acceptJSON = []string{"application/json"}
 // decodeSuccess decodes a 2xx body into out; other answers are left for the
 // error path. A failure is a *decodeError, which the retry policy retries
 // for idempotent methods when the body may decode another time.
-func (c *Client) decodeSuccess(resp *http.Response, out any, attempt int) error {
+func (c *Client) decodeSuccess(resp *http.Response, out any, attempt int, lb *limitedBody) error {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil
 	}
@@ -551,7 +562,7 @@ func (c *Client) decodeSuccess(resp *http.Response, out any, attempt int) error 
 		// A broken earlier body may have filled part of out.
 		reflect.ValueOf(out).Elem().SetZero()
 	}
-	if retryable, err := c.decodeBody(resp.Body, out); err != nil {
+	if retryable, err := c.decodeBody(resp.Body, out, lb); err != nil {
 		return &decodeError{err: err, final: !retryable}
 	}
 	if v, ok := out.(validated); ok {
@@ -639,8 +650,10 @@ func newAPIError(cl *call, resp *http.Response, requestID string, now time.Time)
 // limit. On failure it also reports whether another attempt might decode:
 // true when the body broke off, was empty or was not JSON at all (a proxy's
 // page), false when it was too large or whole JSON of the wrong shape.
-func (c *Client) decodeBody(body io.Reader, out any) (retryable bool, err error) {
-	lb := &limitedBody{r: body, remaining: c.maxBody}
+// lb is the limit's state, kept by the caller so that it need not be
+// allocated for every body.
+func (c *Client) decodeBody(body io.Reader, out any, lb *limitedBody) (retryable bool, err error) {
+	*lb = limitedBody{r: body, remaining: c.maxBody}
 	err = json.NewDecoder(lb).Decode(out)
 	var syntaxErr *json.SyntaxError
 	switch {
@@ -731,10 +744,15 @@ func (e *responseError) Unwrap() []error {
 	return errs
 }
 
-// drainAndClose reads a little of what is left so the connection can be
-// reused, then closes the body.
+// drainAndClose reads a little of what is left (at most 4 KiB) so the
+// connection can be reused, then closes the body.
 func drainAndClose(body io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, 4<<10))
+	var buf [512]byte
+	for range 8 {
+		if _, err := body.Read(buf[:]); err != nil {
+			break
+		}
+	}
 	_ = body.Close()
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
@@ -161,28 +162,106 @@ func TestTooManyRedirectsIsNotRetried(t *testing.T) {
 	assert.Len(t, rec.calls(), 10, "one attempt of ten requests; a broken redirect chain is not retried")
 }
 
-func TestPathIDsAreEscaped(t *testing.T) {
+// idMethods calls every method that puts a conversation id into the path.
+func idMethods(c *Client) map[string]func(context.Context, string) error {
+	ev := []ImportEvent{{CreatedAt: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Message: emailMessage}}
+	return map[string]func(context.Context, string) error{
+		"Show": func(ctx context.Context, id string) error {
+			_, _, err := c.SideConversations.Show(ctx, 42, id, nil)
+			return err
+		},
+		"Update": func(ctx context.Context, id string) error {
+			_, _, err := c.SideConversations.Update(ctx, 42, id, UpdateRequest{State: StateClosed})
+			return err
+		},
+		"Reply": func(ctx context.Context, id string) error {
+			_, _, err := c.SideConversations.Reply(ctx, 42, id, ReplyRequest{Message: emailMessage})
+			return err
+		},
+		"ImportEvents": func(ctx context.Context, id string) error {
+			_, _, err := c.SideConversations.ImportEvents(ctx, 42, id, ev)
+			return err
+		},
+		"ListEvents": func(ctx context.Context, id string) error {
+			_, _, err := c.SideConversations.ListEvents(ctx, 42, id, nil)
+			return err
+		},
+		"ListEventsIter": func(ctx context.Context, id string) error {
+			for _, err := range c.SideConversations.ListEventsIter(ctx, 42, id, nil) {
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// An id that would have to be escaped to stay one path segment, or that is
+// a dot segment, is refused with the reason, and nothing is sent.
+func TestPathIDsAreRefused(t *testing.T) {
 	t.Parallel()
 	cases := map[string]string{
-		"a/b":            "a%2Fb",
-		"../../users/1":  "..%2F..%2Fusers%2F1",
-		"%2e%2e":         "%252e%252e",
-		"x?admin=1":      "x%3Fadmin=1",
-		"x#frag":         "x%23frag",
-		"ok-uuid-123abc": "ok-uuid-123abc",
+		"":               "is empty",
+		".":              "dot segment",
+		"..":             "dot segment",
+		"a/b":            `contains '/' at byte 1`,
+		"../../users/me": `contains '/' at byte 2`,
+		`..\..\users`:    `contains '\\' at byte 2`,
+		"%2e%2e":         `contains '%' at byte 0`,
+		"x?admin=1":      `contains '?' at byte 1`,
+		"x#frag":         `contains '#' at byte 1`,
+		"a b":            `contains ' ' at byte 1`,
+		"a\tb":           `contains '\t' at byte 1`,
+		"a\x00b":         `contains '\x00' at byte 1`,
+		"a\x7fb":         `contains '\x7f' at byte 1`,
+		"caf\u00e9":      `contains 'é' at byte 3`,
+		"a\u2028b":       `contains '\u2028' at byte 1`,
+		"[::1]":          `contains '[' at byte 0`,
+		"a\"b":           `contains '"' at byte 1`,
+		"<id>":           `contains '<' at byte 0`,
 	}
-	for id, want := range cases {
+	c, mt, _ := newMockClient(t)
+	for name, call := range idMethods(c) {
+		for id, reason := range cases {
+			err := call(context.Background(), id)
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve, "%s(%q)", name, id)
+			assert.ErrorIs(t, err, ErrInvalidRequest)
+			assert.Equal(t, "id", ve.Field, "%s(%q)", name, id)
+			assert.Contains(t, ve.Reason, reason, "%s(%q)", name, id)
+		}
+	}
+	noCalls(t, mt)
+}
+
+// Every character RFC 3986 allows in a path segment unescaped is accepted,
+// and the id reaches the server as one segment that decodes to itself.
+func TestPathIDsAllowed(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{
+		convID,
+		"abcXYZ019",
+		"-._~",
+		"!$&'()*+,;=:@",
+		"...",
+		"s3-abc_DEF.1~x",
+	} {
 		c, mt, _ := newMockClient(t)
-		var gotPath string
+		var paths []string
 		mt.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
-			gotPath = req.URL.EscapedPath()
-			return httpmock.NewStringResponse(200, string(fixture(t, "responses/show_side_conversation.json"))), nil
+			paths = append(paths, req.URL.Path)
+			return httpmock.NewStringResponse(200, `{"side_conversation":{"id":"x"},"events":[]}`), nil
 		})
-		_, _, err := c.SideConversations.Show(context.Background(), 42, id, nil)
-		require.NoError(t, err, id)
-		assert.Equal(t, "/api/v2/tickets/42/side_conversations/"+want, gotPath, id)
-		assert.True(t, strings.HasPrefix(gotPath, "/api/v2/tickets/42/side_conversations/"))
-		assert.Equal(t, 1, strings.Count(gotPath[len("/api/v2/tickets/42/side_conversations/"):], "/")+1, "the id stays one segment: %s", gotPath)
+		for name, call := range idMethods(c) {
+			paths = nil
+			require.NoError(t, call(context.Background(), id), "%s(%q)", name, id)
+			require.Len(t, paths, 1, "%s(%q)", name, id)
+			rest, ok := strings.CutPrefix(paths[0], "/api/v2/tickets/42/side_conversations/")
+			require.True(t, ok, paths[0])
+			seg, _, _ := strings.Cut(rest, "/")
+			assert.Equal(t, id, seg, "%s: the id is one segment", name)
+		}
 	}
 }
 

@@ -143,8 +143,11 @@
 // breaks, follows next_page exactly as Zendesk gives it, and yields an error
 // once before it stops. A next_page that leads to another scheme or host is
 // not followed (*ForeignPageError), so credentials never leave the account's
-// origin. Zendesk refuses pages past the 10,000th record; that answer comes
-// back as an *OffsetLimitError that says so. PerPage is at most 100.
+// origin. Zendesk refuses pages past the 10,000th record: ListOptions that
+// ask for such a page are refused before anything is sent (a PerPage of 0
+// counts as Zendesk's default of 100, so Page 101 is the first refused),
+// and a next_page that leads there comes back as an *OffsetLimitError that
+// says so. PerPage is at most 100.
 //
 // With ListOptions.IncludeEvents or ShowOptions.IncludeEvents, Zendesk
 // sideloads events; the client hands each conversation its own events,
@@ -157,6 +160,11 @@
 //
 // UploadAttachment uploads a file (at most MaxAttachmentBytes) and returns
 // its id; send the id in Message.AttachmentIDs of a Create, Reply or Import.
+// DownloadAttachment writes the content of an attachment of a message
+// Zendesk returned to an io.Writer: only from the account's own API (any
+// other content_url is refused before sending), following a redirect to
+// Zendesk's file storage without credentials, and at most
+// MaxAttachmentBytes.
 //
 // # Testing with zendesktest
 //

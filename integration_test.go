@@ -1143,43 +1143,40 @@ func TestIntegrationUnknownAttachment(t *testing.T) {
 	assert.Len(t, srv.SentMessages(), 1)
 }
 
+// TestIntegrationOffsetLimit: a page that starts past the 10,000th record
+// is refused before it reaches the server, whether PerPage is set or left
+// to Zendesk's default of 100.
 func TestIntegrationOffsetLimit(t *testing.T) {
 	t.Parallel()
-	// The client cannot refuse these itself: without PerPage it does not
-	// know where the page starts. Zendesk's default page is 100 records.
+	list := func(ctx context.Context, c *zendesk.Client, _ string, opts *zendesk.ListOptions) error {
+		_, _, err := c.SideConversations.List(ctx, 1, opts)
+		return err
+	}
+	iterate := func(ctx context.Context, c *zendesk.Client, _ string, opts *zendesk.ListOptions) error {
+		var errs []error
+		for _, err := range c.SideConversations.ListIter(ctx, 1, opts) {
+			errs = append(errs, err)
+		}
+		if len(errs) != 1 {
+			return errors.New("the iterator yielded " + strconv.Itoa(len(errs)) + " values, want one error")
+		}
+		return errs[0]
+	}
+	events := func(ctx context.Context, c *zendesk.Client, id string, opts *zendesk.ListOptions) error {
+		_, _, err := c.SideConversations.ListEvents(ctx, 1, id, opts)
+		return err
+	}
 	cases := []struct {
-		name    string
-		page    int
-		path    string
-		call    func(ctx context.Context, c *zendesk.Client, id string, opts *zendesk.ListOptions) error
-		perPage int
+		name string
+		opts zendesk.ListOptions
+		call func(ctx context.Context, c *zendesk.Client, id string, opts *zendesk.ListOptions) error
 	}{
-		{"list page 10001", 10001, "/api/v2/tickets/1/side_conversations",
-			func(ctx context.Context, c *zendesk.Client, _ string, opts *zendesk.ListOptions) error {
-				_, _, err := c.SideConversations.List(ctx, 1, opts)
-				return err
-			}, 100},
-		{"list page 101", 101, "/api/v2/tickets/1/side_conversations",
-			func(ctx context.Context, c *zendesk.Client, _ string, opts *zendesk.ListOptions) error {
-				_, _, err := c.SideConversations.List(ctx, 1, opts)
-				return err
-			}, 100},
-		{"list iterator from page 101", 101, "/api/v2/tickets/1/side_conversations",
-			func(ctx context.Context, c *zendesk.Client, _ string, opts *zendesk.ListOptions) error {
-				var errs []error
-				for _, err := range c.SideConversations.ListIter(ctx, 1, opts) {
-					errs = append(errs, err)
-				}
-				if len(errs) != 1 {
-					return errors.New("the iterator yielded " + strconv.Itoa(len(errs)) + " values, want one error")
-				}
-				return errs[0]
-			}, 100},
-		{"events page 101", 101, "/api/v2/tickets/1/side_conversations/5c000000-0000-4000-8000-000000000001/events",
-			func(ctx context.Context, c *zendesk.Client, id string, opts *zendesk.ListOptions) error {
-				_, _, err := c.SideConversations.ListEvents(ctx, 1, id, opts)
-				return err
-			}, 100},
+		{"list page 10001", zendesk.ListOptions{Page: 10001}, list},
+		{"list page 101", zendesk.ListOptions{Page: 101}, list},
+		{"list page 101 of 100", zendesk.ListOptions{Page: 101, PerPage: 100}, list},
+		{"list huge page", zendesk.ListOptions{Page: 1 << 62}, list},
+		{"list iterator from page 101", zendesk.ListOptions{Page: 101}, iterate},
+		{"events page 101", zendesk.ListOptions{Page: 101}, events},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1188,51 +1185,49 @@ func TestIntegrationOffsetLimit(t *testing.T) {
 			sc := mustCreate(t, client, 1, "Any")
 			srv.ResetRequests()
 
-			err := tc.call(context.Background(), client, sc.ID, &zendesk.ListOptions{Page: tc.page})
-			var offErr *zendesk.OffsetLimitError
-			require.ErrorAs(t, err, &offErr)
-			assert.Equal(t, tc.page, offErr.Page)
-			assert.Equal(t, tc.perPage, offErr.PerPage)
-			var apiErr *zendesk.APIError
-			require.ErrorAs(t, err, &apiErr)
-			assert.Equal(t, http.StatusBadRequest, apiErr.StatusCode)
-			assert.ErrorIs(t, err, zendesk.ErrBadRequest)
-			assert.Equal(t, "InvalidPaginationParameter", apiErr.Code)
-			assert.Contains(t, err.Error(), "10,000")
-
-			reqs := srv.Requests()
-			require.Len(t, reqs, 1, "reached the server once")
-			assert.Equal(t, tc.path, reqs[0].Path)
-			assert.Equal(t, strconv.Itoa(tc.page), reqs[0].Query.Get("page"))
+			err := tc.call(context.Background(), client, sc.ID, &tc.opts)
+			var ve *zendesk.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, "page", ve.Field)
+			assert.Contains(t, err.Error(), "10000 records")
+			assert.ErrorIs(t, err, zendesk.ErrInvalidRequest)
+			assert.Empty(t, srv.Requests(), "nothing reached the server")
 		})
 	}
+
+	// The last page the limit allows is sent.
+	srv, client := startServer(t)
+	_, _, err := client.SideConversations.List(context.Background(), 1, &zendesk.ListOptions{Page: 100})
+	require.NoError(t, err)
+	require.Len(t, srv.Requests(), 1)
 }
 
-// TestIntegrationOffsetLimitHugePage asks for a page so far out that
-// (Page-1)*PerPage overflows int. Validate should refuse it before sending,
-// as it refuses page 101 of 100; and a 400 for such a page should still come
-// back as an *OffsetLimitError.
-func TestIntegrationOffsetLimitHugePage(t *testing.T) {
+// TestIntegrationPathIDsRefused: an id that would leave its path segment
+// never reaches the server, not even escaped.
+func TestIntegrationPathIDsRefused(t *testing.T) {
 	t.Parallel()
-	opts := &zendesk.ListOptions{Page: 1 << 62, PerPage: 100}
-	var ve *zendesk.ValidationError
-	require.ErrorAs(t, opts.Validate(), &ve)
-	assert.Equal(t, "page", ve.Field)
-
-	// With PerPage unset the client cannot refuse it; the answer must still
-	// say what went wrong.
 	srv, client := startServer(t)
-	_, _, err := client.SideConversations.List(context.Background(), 1, &zendesk.ListOptions{Page: 1 << 62})
-	var offErr *zendesk.OffsetLimitError
-	require.ErrorAs(t, err, &offErr)
-	assert.Equal(t, 1<<62, offErr.Page)
-	require.Len(t, srv.Requests(), 1)
-	assert.NotContains(t, err.Error(), "record -", "the fake's description overflows too")
+	sc := mustCreate(t, client, 1, "Any")
+	srv.ResetRequests()
+	ctx := context.Background()
+	for _, id := range []string{"../../users/me", sc.ID + "/../x", "..", sc.ID + "%2F", sc.ID + "?include=events", " " + sc.ID} {
+		_, _, err := client.SideConversations.Show(ctx, 1, id, nil)
+		var ve *zendesk.ValidationError
+		require.ErrorAs(t, err, &ve, id)
+		assert.Equal(t, "id", ve.Field)
+		_, _, err = client.SideConversations.Reply(ctx, 1, id, replyRequest("never sent"))
+		require.ErrorAs(t, err, &ve, id)
+		assert.Equal(t, "id", ve.Field)
+	}
+	assert.Empty(t, srv.Requests(), "nothing reached the server")
+	assert.Len(t, srv.SentMessages(), 1)
 }
 
 func TestIntegrationRateLimited(t *testing.T) {
 	t.Parallel()
-	srv, _ := startServer(t, zendesktest.WithCreateReplyLimit(1, time.Minute))
+	// The fake's windows follow the real clock: a day-long one cannot end
+	// between the two creates.
+	srv, _ := startServer(t, zendesktest.WithCreateReplyLimit(1, 24*time.Hour))
 	w := &waitRecorder{}
 	client := srv.Client(zendesk.WithRetryPolicy(zendesk.RetryPolicy{MaxRetryAfter: time.Second, Wait: w.wait}))
 	ctx := context.Background()
@@ -1251,7 +1246,7 @@ func TestIntegrationRateLimited(t *testing.T) {
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusTooManyRequests, apiErr.StatusCode)
 	assert.Greater(t, apiErr.RetryAfter, time.Second, "longer than MaxRetryAfter")
-	assert.LessOrEqual(t, apiErr.RetryAfter, time.Minute)
+	assert.LessOrEqual(t, apiErr.RetryAfter, 24*time.Hour)
 	require.NotNil(t, resp)
 	assert.Equal(t, 1, resp.Attempts, "failed at once")
 	assert.Empty(t, w.all(), "nothing waited")

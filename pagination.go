@@ -27,7 +27,7 @@ func offsetLimitError(cl *call, err error) error {
 	page, _ := strconv.Atoi(q.Get("page"))
 	perPage, _ := strconv.Atoi(q.Get("per_page"))
 	if perPage <= 0 {
-		perPage = MaxPerPage
+		perPage = defaultPerPage
 	}
 	if page <= 1 || !pastOffsetLimit(page, perPage) {
 		return err
@@ -53,6 +53,11 @@ func (e *OffsetLimitError) Error() string {
 // Unwrap returns the *APIError.
 func (e *OffsetLimitError) Unwrap() error { return e.APIError }
 
+// MaxCarriedEvents bounds the sideloaded events ListIter keeps from page to
+// page while it waits for their side conversation to appear on a later
+// page.
+const MaxCarriedEvents = 10000
+
 // ListIter returns an iterator over every side conversation of a ticket. It
 // fetches lazily: nothing is requested before the first iteration, and no
 // further page after the loop breaks. It follows next_page exactly as
@@ -62,8 +67,22 @@ func (e *OffsetLimitError) Unwrap() error { return e.APIError }
 //
 // With opts.IncludeEvents each conversation carries its events. A
 // sideloaded event whose conversation is not on its page is kept and
-// attached when the conversation shows up on a later page.
+// attached when the conversation shows up on a later page. At most
+// MaxCarriedEvents events are kept this way: when a page brings more, the
+// events kept longest are dropped, oldest page first, and a conversation
+// that shows up after its events were dropped carries only the events of
+// its own page and those still kept, still oldest first. Nothing else
+// signals the loss; use ListEvents or Show with IncludeEvents for all the
+// events of such a conversation. Zendesk sideloads the events of the
+// conversations on the same page, so none of this happens against Zendesk
+// itself.
 func (s *SideConversationsService) ListIter(ctx context.Context, ticketID int64, opts *ListOptions) iter.Seq2[SideConversation, error] {
+	return s.listIter(ctx, ticketID, opts, MaxCarriedEvents, nil)
+}
+
+// listIter is ListIter keeping at most limit events for later pages; a
+// non-nil carry receives the carry the walk uses, for tests to inspect.
+func (s *SideConversationsService) listIter(ctx context.Context, ticketID int64, opts *ListOptions, limit int, carry **eventCarry) iter.Seq2[SideConversation, error] {
 	return func(yield func(SideConversation, error) bool) {
 		if err := checkTicketID(ticketID); err != nil {
 			yield(SideConversation{}, err)
@@ -78,21 +97,129 @@ func (s *SideConversationsService) ListIter(ctx context.Context, ticketID int64,
 			yield(SideConversation{}, err)
 			return
 		}
-		var pending []Event
+		carried := newEventCarry(limit)
+		if carry != nil {
+			*carry = carried
+		}
 		fetch := func(ctx context.Context, cl *call) ([]SideConversation, *Response, error) {
 			convs, resp, err := s.listPage(ctx, cl)
 			if err != nil {
 				return nil, resp, err
 			}
-			if len(pending) > 0 {
-				pending = attachEvents(convs, pending)
-			}
-			pending = append(pending, resp.UnmatchedEvents...)
+			carried.attach(convs)
+			carried.add(resp.UnmatchedEvents)
 			return convs, resp, nil
 		}
 		first := &call{method: http.MethodGet, url: s.client.endpoint(conversationsPath(ticketID), q)}
 		walkPages(ctx, s.client, first, fetch, yield)
 	}
+}
+
+// eventCarry keeps sideloaded events for the conversations that have not
+// appeared yet, by conversation id, so that a page costs time in
+// proportion to its own size, however many events are kept. It keeps at
+// most limit events, dropping the ones kept longest.
+type eventCarry struct {
+	limit  int
+	byConv map[string][]*carriedEvent
+	// queue holds the kept events in the order they came, and the
+	// attached ones until they are skipped or compacted away.
+	queue []*carriedEvent
+	head  int // queue[head:] is pending
+	kept  int // events in byConv
+
+	// For tests: events dropped, the most ever kept, and the steps taken
+	// over events (added, attached, dropped, skipped or compacted).
+	dropped, peak, steps int
+}
+
+type carriedEvent struct {
+	ev       Event
+	attached bool
+}
+
+func newEventCarry(limit int) *eventCarry {
+	return &eventCarry{limit: max(limit, 0), byConv: make(map[string][]*carriedEvent)}
+}
+
+// attach hands the conversations of a page the events kept for them, and
+// forgets those.
+func (c *eventCarry) attach(convs []SideConversation) {
+	for i := range convs {
+		if c.kept == 0 {
+			break
+		}
+		kept, ok := c.byConv[convs[i].ID]
+		if !ok {
+			continue
+		}
+		delete(c.byConv, convs[i].ID)
+		for _, k := range kept {
+			convs[i].Events = append(convs[i].Events, k.ev)
+			k.ev, k.attached = Event{}, true
+		}
+		c.kept -= len(kept)
+		c.steps += len(kept)
+		sortEvents(convs[i].Events)
+	}
+	c.compact()
+}
+
+// add keeps events for later pages, dropping the events kept longest once
+// more than limit are kept.
+func (c *eventCarry) add(events []Event) {
+	for _, ev := range events {
+		k := &carriedEvent{ev: ev}
+		c.byConv[ev.SideConversationID] = append(c.byConv[ev.SideConversationID], k)
+		c.queue = append(c.queue, k)
+		c.kept++
+		c.steps++
+	}
+	for c.kept > c.limit {
+		k := c.queue[c.head]
+		c.queue[c.head] = nil
+		c.head++
+		c.steps++
+		if k.attached {
+			continue
+		}
+		// The oldest pending event is the first kept for its
+		// conversation: each conversation's events are kept in the
+		// order they came.
+		id := k.ev.SideConversationID
+		kept := c.byConv[id]
+		kept[0] = nil
+		if len(kept) == 1 {
+			delete(c.byConv, id)
+		} else {
+			c.byConv[id] = kept[1:]
+		}
+		k.ev = Event{}
+		c.kept--
+		c.dropped++
+	}
+	c.peak = max(c.peak, c.kept)
+	c.compact()
+}
+
+// compact rebuilds the queue from the events still kept once attached
+// events make up more than half of its pending part, or dropped ones more
+// than half of the whole, so that the queue stays within a few times the
+// events kept and each event is visited a bounded number of times.
+func (c *eventCarry) compact() {
+	pending := len(c.queue) - c.head
+	if pending <= 2*c.kept+64 && c.head <= pending+64 {
+		return
+	}
+	live := c.queue[:0]
+	for _, k := range c.queue[c.head:] {
+		c.steps++
+		if !k.attached {
+			live = append(live, k)
+		}
+	}
+	clear(c.queue[len(live):])
+	c.queue, c.head = live, 0
 }
 
 // walkPages yields the items of the page cl asks for and of every page

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
@@ -224,19 +226,66 @@ func TestListIterValidationYieldedWithoutRequest(t *testing.T) {
 	noCalls(t, mt)
 }
 
-// Zendesk answers 400 past the 10,000th record; the error explains why.
+// A page that starts at or past the 10,000th record is refused before
+// anything is sent, a PerPage of 0 counting as Zendesk's default of 100.
+func TestListOptionsOffsetLimit(t *testing.T) {
+	t.Parallel()
+	refused := []struct {
+		opts   ListOptions
+		reason string
+	}{
+		{ListOptions{Page: 101}, "page 101 of 100 (Zendesk's default page size) starts past record 10000"},
+		{ListOptions{Page: 10001}, "page 10001 of 100 (Zendesk's default page size)"},
+		{ListOptions{Page: 1 << 62}, "of 100 (Zendesk's default page size)"},
+		{ListOptions{Page: 101, PerPage: 100}, "page 101 of 100 starts past record 10000"},
+		{ListOptions{Page: 201, PerPage: 50, IncludeEvents: true}, "page 201 of 50 starts"},
+		{ListOptions{Page: 1 << 62, PerPage: 1}, "starts past record 10000"},
+	}
+	c, mt, _ := newMockClient(t)
+	for _, tc := range refused {
+		var ve *ValidationError
+		require.ErrorAs(t, tc.opts.Validate(), &ve, "%+v", tc.opts)
+		assert.Equal(t, "page", ve.Field)
+		assert.Contains(t, ve.Reason, tc.reason)
+
+		_, _, err := c.SideConversations.List(context.Background(), 42, &tc.opts)
+		require.ErrorAs(t, err, &ve, "List %+v", tc.opts)
+		_, _, err = c.SideConversations.ListEvents(context.Background(), 42, convID, &tc.opts)
+		require.ErrorAs(t, err, &ve, "ListEvents %+v", tc.opts)
+		for _, err := range c.SideConversations.ListIter(context.Background(), 42, &tc.opts) {
+			require.ErrorAs(t, err, &ve, "ListIter %+v", tc.opts)
+		}
+		for _, err := range c.SideConversations.ListEventsIter(context.Background(), 42, convID, &tc.opts) {
+			require.ErrorAs(t, err, &ve, "ListEventsIter %+v", tc.opts)
+		}
+	}
+	noCalls(t, mt)
+
+	for _, ok := range []ListOptions{{}, {Page: 1}, {Page: 100}, {Page: 100, PerPage: 100}, {Page: 200, PerPage: 50},
+		{Page: 10000, PerPage: 1}, {PerPage: 100}} {
+		assert.NoError(t, ok.Validate(), "%+v", ok)
+	}
+}
+
+// Zendesk answers 400 to a next_page past the 10,000th record; the error
+// explains why.
 func TestOffsetLimitErrorExplains(t *testing.T) {
 	t.Parallel()
 	c, mt, _ := newMockClient(t)
-	rec := register(mt, http.MethodGet, testRoot+"tickets/42/side_conversations",
+	list := testRoot + "tickets/42/side_conversations"
+	deep := list + "?page=101&per_page=100"
+	register(mt, http.MethodGet, list+"?page=100&per_page=100",
+		reply(200, `{"side_conversations":[{"id":"last"}],"next_page":"`+deep+`"}`))
+	rec := register(mt, http.MethodGet, deep,
 		reply(400, `{"error":"InvalidPaginationParameter","description":"Invalid page"}`))
-	// page 101 of 100 is refused client-side; without per_page the client
-	// cannot know the page size, so the request is sent.
-	_, _, err := c.SideConversations.List(context.Background(), 42, &ListOptions{Page: 101})
-	require.Error(t, err)
+	got, errs := collect(t, c.SideConversations.ListIter(context.Background(), 42, &ListOptions{Page: 100, PerPage: 100}))
+	assert.Equal(t, []string{"last"}, got)
+	require.Len(t, errs, 1)
+	err := errs[0]
 	var ole *OffsetLimitError
 	require.ErrorAs(t, err, &ole)
 	assert.Equal(t, 101, ole.Page)
+	assert.Equal(t, 100, ole.PerPage)
 	assert.ErrorIs(t, err, ErrBadRequest)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -244,8 +293,29 @@ func TestOffsetLimitErrorExplains(t *testing.T) {
 	assert.Contains(t, err.Error(), "10,000 records")
 	assert.Len(t, rec.calls(), 1)
 
+	// A link without per_page counts Zendesk's default page size, and a
+	// page so far out that its offset overflows is still recognised.
+	for _, tc := range []struct {
+		query string
+		page  int
+	}{{"page=101", 101}, {"page=4611686018427387904", 1 << 62}} {
+		c, mt, _ := newMockClient(t)
+		register(mt, http.MethodGet, list,
+			reply(200, `{"side_conversations":[],"next_page":"`+list+"?"+tc.query+`"}`))
+		register(mt, http.MethodGet, list+"?"+tc.query, reply(400, `{"error":"InvalidPaginationParameter"}`))
+		_, errs := collect(t, c.SideConversations.ListIter(context.Background(), 42, nil))
+		require.Len(t, errs, 1)
+		require.ErrorAs(t, errs[0], &ole, tc.query)
+		assert.Equal(t, tc.page, ole.Page)
+		assert.Equal(t, 100, ole.PerPage)
+		assert.NotContains(t, errs[0].Error(), "record -")
+	}
+
 	// A 400 on an early page is not dressed up.
+	register(mt, http.MethodGet, list+"?page=2", reply(400, `{"error":"InvalidPaginationParameter"}`))
 	_, _, err = c.SideConversations.List(context.Background(), 42, &ListOptions{Page: 2})
+	var apiErr2 *APIError
+	require.ErrorAs(t, err, &apiErr2)
 	assert.False(t, errors.As(err, &ole))
 }
 
@@ -289,4 +359,160 @@ func TestListEventsIterPages(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalidRequest)
 	}
 	assert.Equal(t, 2, mt.GetTotalCallCount())
+}
+
+// sideloadPages serves pages 1..pages of a ticket's side conversations with
+// sideloaded events from memory: page n lists the conversations convs(n)
+// and sideloads events(n), each event given as "id@conversation".
+type sideloadPages struct {
+	pages  int
+	convs  func(n int) []string
+	events func(n int) []string
+}
+
+func (p *sideloadPages) RoundTrip(req *http.Request) (*http.Response, error) {
+	n, _ := strconv.Atoi(req.URL.Query().Get("page"))
+	n = max(n, 1)
+	var b strings.Builder
+	b.WriteString(`{"side_conversations":[`)
+	for i, id := range p.convs(n) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"id":"` + id + `","state":"open"}`)
+	}
+	b.WriteString(`],"events":[`)
+	for i, spec := range p.events(n) {
+		id, conv, _ := strings.Cut(spec, "@")
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		// Later pages bring later events.
+		created := time.Unix(1_700_000_000+int64(n), 0).UTC().Format(time.RFC3339)
+		b.WriteString(`{"id":"` + id + `","side_conversation_id":"` + conv + `","type":"reply","created_at":"` + created + `"}`)
+	}
+	b.WriteString(`],"next_page":`)
+	if n < p.pages {
+		b.WriteString(`"` + testRoot + `tickets/42/side_conversations?include=events&page=` + strconv.Itoa(n+1) + `"`)
+	} else {
+		b.WriteString("null")
+	}
+	b.WriteString("}")
+	body := b.String()
+	return &http.Response{
+		StatusCode:    http.StatusOK,
+		Header:        http.Header{"Content-Type": {"application/json; charset=utf-8"}},
+		Body:          io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)),
+		Request:       req,
+	}, nil
+}
+
+func newSideloadClient(tb testing.TB, p *sideloadPages) *Client {
+	tb.Helper()
+	c, err := NewClient("acme", APIToken(testEmail, testToken), WithHTTPClient(&http.Client{Transport: p}))
+	require.NoError(tb, err)
+	return c
+}
+
+// orphans returns count events of page n for conversations that never
+// appear.
+func orphans(n, count int) []string {
+	out := make([]string, count)
+	for j := range out {
+		out[j] = fmt.Sprintf("o-%d-%d@ghost-%d-%d", n, j, n, j)
+	}
+	return out
+}
+
+// ListIter keeps at most MaxCarriedEvents events for later pages; past
+// that, the ones kept longest are dropped, and their conversation arrives
+// with the events still kept and its own.
+func TestListIterDropsOldestCarriedEvents(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		orphanPages int
+		want        []string
+	}{
+		// 1 + 9,900 + 1 events kept at most: within the bound.
+		{MaxCarriedEvents/100 - 1, []string{"late-1", "late-2", "late-3"}},
+		// 1 + 10,000 at once: the oldest, late-1, is dropped.
+		{MaxCarriedEvents / 100, []string{"late-2", "late-3"}},
+	} {
+		t.Run(strconv.Itoa(tc.orphanPages), func(t *testing.T) {
+			t.Parallel()
+			last := tc.orphanPages + 3
+			p := &sideloadPages{
+				pages: last,
+				convs: func(n int) []string {
+					switch n {
+					case 1:
+						return []string{"a"}
+					case last:
+						return []string{"late"}
+					}
+					return []string{"p-" + strconv.Itoa(n)}
+				},
+				events: func(n int) []string {
+					switch n {
+					case 1:
+						return []string{"a-1@a", "late-1@late"}
+					case last - 1:
+						return []string{"late-2@late"}
+					case last:
+						return []string{"late-3@late"}
+					}
+					return orphans(n, 100)
+				},
+			}
+			got := map[string][]string{}
+			for sc, err := range newSideloadClient(t, p).SideConversations.ListIter(context.Background(), 42, &ListOptions{IncludeEvents: true}) {
+				require.NoError(t, err)
+				got[sc.ID] = eventIDs(sc.Events)
+			}
+			assert.Len(t, got, last)
+			assert.Equal(t, []string{"a-1"}, got["a"])
+			assert.Equal(t, tc.want, got["late"])
+		})
+	}
+}
+
+// The events kept for later pages stay within their bound over thousands
+// of pages, and the work done on them grows with the events
+// that came, not with the events kept times the pages walked.
+func TestListIterCarryIsBoundedAndLinear(t *testing.T) {
+	t.Parallel()
+	// A smaller bound than MaxCarriedEvents keeps the walk short; the
+	// bound is passed through, not built in.
+	const pages, orphansPerPage, forNext, limit = 2000, 4, 2, 1000
+	p := &sideloadPages{
+		pages: pages,
+		convs: func(n int) []string { return []string{"p-" + strconv.Itoa(n)} },
+		events: func(n int) []string {
+			evs := orphans(n, orphansPerPage)
+			for j := range forNext {
+				evs = append(evs, fmt.Sprintf("n-%d-%d@p-%d", n, j, n+1))
+			}
+			return evs
+		},
+	}
+	c := newSideloadClient(t, p)
+	var carry *eventCarry
+	walked := 0
+	for sc, err := range c.SideConversations.listIter(context.Background(), 42, &ListOptions{IncludeEvents: true}, limit, &carry) {
+		require.NoError(t, err)
+		walked++
+		if walked > 1 {
+			require.Len(t, sc.Events, forNext, "%s gets the events the page before carried for it", sc.ID)
+		}
+		require.LessOrEqual(t, carry.kept, limit, "page %d", walked)
+		require.LessOrEqual(t, len(carry.queue), 4*limit+192, "page %d", walked)
+	}
+	require.Equal(t, pages, walked)
+
+	added := pages * (orphansPerPage + forNext)
+	attached := (pages - 1) * forNext
+	assert.Equal(t, limit, carry.peak)
+	assert.Equal(t, added, carry.kept+carry.dropped+attached, "every event is kept, dropped or attached")
+	assert.LessOrEqual(t, carry.steps, 4*added, "linear in the events that came")
 }

@@ -313,6 +313,8 @@ type attemptState struct {
 	method, url string
 	attempt     Attempt
 	out         any
+	// body is the size limit of the body being decoded.
+	body limitedBody
 
 	attempts int
 	// answered is the last attempt reported to the coordinator.
@@ -345,7 +347,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, out any) *attemptState {
 			RequestLogHook: s.countAttempt,
 			ErrorHandler:   retryablehttp.PassthroughErrorHandler,
 		}
-		s.decodeHandler = func(resp *http.Response) error { return c.decodeSuccess(resp, s.out, s.attempts) }
+		s.decodeHandler = func(resp *http.Response) error { return c.decodeSuccess(resp, s.out, s.attempts, &s.body) }
 	}
 	s.ctx, s.method, s.url, s.out = ctx, cl.method, cl.url, out
 	s.attempt = Attempt{Account: c.account, Budget: cl.budget, MaxWait: c.retry.MaxRetryAfter}
@@ -358,6 +360,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, out any) *attemptState {
 // release clears what a call left in s and recycles it.
 func (c *Client) release(s *attemptState) {
 	s.ctx, s.out, s.lastErr, s.lastResp, s.waitErr = nil, nil, nil, nil, nil
+	s.body = limitedBody{}
 	s.method, s.url = "", ""
 	s.attempts, s.answered, s.betweenAttempts = 0, 0, false
 	s.retryAfter, s.hasRetryAfter = 0, false

@@ -226,7 +226,7 @@ func TestContextCancelDuringWait(t *testing.T) {
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.NotErrorIs(t, err, ErrMaybeSent)
 		assert.Len(t, rec.calls(), 1)
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute): // only turns a hang into a failure
 		t.Fatal("the call did not return after its context was cancelled")
 	}
 }

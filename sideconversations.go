@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/go-querystring/query"
 )
@@ -77,8 +78,10 @@ type SideConversationResult struct {
 }
 
 // ListOptions selects a page of a list. Zendesk pages by offset: Page
-// starts at 1 and PerPage is at most 100. Zendesk refuses offsets past
-// 10,000 records.
+// starts at 1 and PerPage is at most 100; 0 leaves either to Zendesk, whose
+// default page size is 100. Zendesk refuses offsets past 10,000 records, so
+// Validate refuses a page that would start there: past page 100 of 100
+// records, which is also the limit when PerPage is 0.
 type ListOptions struct {
 	Page    int `url:"page,omitempty"`
 	PerPage int `url:"per_page,omitempty"`
@@ -90,24 +93,37 @@ type ListOptions struct {
 // MaxPerPage is the largest page Zendesk serves.
 const MaxPerPage = 100
 
+// defaultPerPage is the page size Zendesk uses when per_page is not sent
+// (offset pagination's documented default).
+const defaultPerPage = 100
+
 // offsetLimit is the number of records past which Zendesk refuses offset
 // pagination.
 const offsetLimit = 10000
 
 // Validate reports a negative page, or a page size outside 0..100, or a page
-// that starts past Zendesk's 10,000-record offset limit.
+// that starts past Zendesk's 10,000-record offset limit, counting a PerPage
+// of 0 as Zendesk's default of 100.
 func (o *ListOptions) Validate() error {
 	if o == nil {
 		return nil
+	}
+	perPage := o.PerPage
+	if perPage == 0 {
+		perPage = defaultPerPage
 	}
 	switch {
 	case o.Page < 0:
 		return invalid("page", "must not be negative")
 	case o.PerPage < 0 || o.PerPage > MaxPerPage:
 		return invalidf("per_page", "must be between 1 and %d, not %d", MaxPerPage, o.PerPage)
-	case o.Page > 1 && o.PerPage > 0 && pastOffsetLimit(o.Page, o.PerPage):
-		return invalidf("page", "page %d of %d starts past record %d: Zendesk refuses offset pagination beyond %d records",
-			o.Page, o.PerPage, offsetLimit, offsetLimit)
+	case o.Page > 1 && pastOffsetLimit(o.Page, perPage):
+		size := strconv.Itoa(perPage)
+		if o.PerPage == 0 {
+			size += " (Zendesk's default page size)"
+		}
+		return invalidf("page", "page %d of %s starts past record %d: Zendesk refuses offset pagination beyond %d records",
+			o.Page, size, offsetLimit, offsetLimit)
 	}
 	return nil
 }
@@ -343,18 +359,36 @@ func checkTicketID(ticketID int64) error {
 }
 
 // checkConversationID refuses ids that could not be a side conversation id
-// or could move the request path: empty, dot segments, white space and
-// control characters. Everything else is path-escaped.
+// or could move the request path: Zendesk's ids are UUIDs, so an id must
+// consist of characters a path segment carries without escaping (RFC 3986:
+// letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @), and must not be a
+// dot segment. A "/", "\", "?", "#", "%", white space, a control or a
+// non-ASCII character is refused rather than escaped and sent.
 func checkConversationID(id string) error {
-	switch {
-	case id == "":
+	switch id {
+	case "":
 		return invalid("id", "is empty")
-	case id == "." || id == "..":
-		return invalidf("id", "%q is not a side conversation id", id)
-	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) >= 0:
-		return invalidf("id", "%q contains white space or control characters", id)
+	case ".", "..":
+		return invalidf("id", "%q is a dot segment, not a side conversation id", id)
+	}
+	for i := 0; i < len(id); i++ {
+		if !isPathChar(id[i]) {
+			r, _ := utf8.DecodeRuneInString(id[i:])
+			return invalidf("id", "%q contains %q at byte %d: a side conversation id holds only ASCII letters, "+
+				"digits and - . _ ~ ! $ & ' ( ) * + , ; = : @", id, r, i)
+		}
 	}
 	return nil
+}
+
+// isPathChar reports whether c is an RFC 3986 pchar other than a
+// percent-encoding: unreserved, a sub-delim, ":" or "@".
+func isPathChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0
 }
 
 func conversationsPath(ticketID int64) string {
@@ -416,6 +450,9 @@ func (s *SideConversationsService) Show(ctx context.Context, ticketID int64, id 
 	resp, err := s.client.do(ctx, &call{method: http.MethodGet, url: s.client.endpoint(conversationPath(ticketID, id), q)}, &root)
 	if err != nil {
 		return nil, resp, err
+	}
+	if len(root.Events) == 0 {
+		return &root.SideConversation, resp, nil
 	}
 	one := []SideConversation{root.SideConversation}
 	resp.UnmatchedEvents = attachEvents(one, root.Events)

@@ -13,25 +13,11 @@ import (
 	"github.com/sideconv/zendesk/zendesktest"
 )
 
-// waitForWindow polls until a request is accepted again, and returns how
-// long that took.
-func waitForWindow(t *testing.T, try func() int) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for time.Since(start) < 5*time.Second {
-		if try() != http.StatusTooManyRequests {
-			return time.Since(start)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("the rate limit never lifted")
-	return 0
-}
-
 func TestPlanRateLimit(t *testing.T) {
 	t.Parallel()
-	// 0.9-second windows; the first burst happens right after the start.
-	srv := zendesktest.Start(t, zendesktest.WithRateLimit(3), zendesktest.WithTimeScale(0.015))
+	// 0.9-second windows, on a clock the test moves.
+	clock := zendesktest.NewManualClock(t0)
+	srv := zendesktest.Start(t, zendesktest.WithRateLimit(3), zendesktest.WithTimeScale(0.015), zendesktest.WithRateClock(clock.Now))
 	path := "/api/v2/tickets/1/side_conversations"
 	for i := range 3 {
 		a := get(t, srv, path)
@@ -63,17 +49,26 @@ func TestPlanRateLimit(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests,
 		call(t, srv, http.MethodGet, path, nil, http.Header{"Authorization": {""}}).Status)
 
-	waited := waitForWindow(t, func() int { return get(t, srv, path).Status })
-	assert.Less(t, waited, 2*time.Second)
+	clock.Advance(899 * time.Millisecond)
+	a = get(t, srv, path)
+	require.Equal(t, http.StatusTooManyRequests, a.Status, "the last millisecond of the window")
+	assert.Equal(t, "1", a.Header.Get("Retry-After"), "rounded up to a second")
+	clock.Advance(time.Millisecond)
+	a = get(t, srv, path)
+	require.Equal(t, http.StatusOK, a.Status, "a fresh window")
+	assert.Equal(t, "2", a.Header.Get("X-Rate-Limit-Remaining"))
 	a = get(t, srv, path)
 	require.Equal(t, http.StatusOK, a.Status)
-	assert.Equal(t, "1", a.Header.Get("X-Rate-Limit-Remaining"), "a fresh window: two used")
+	assert.Equal(t, "1", a.Header.Get("X-Rate-Limit-Remaining"))
 }
 
 func TestCreateReplyRateLimit(t *testing.T) {
 	t.Parallel()
-	// Zendesk's 10-minute window, scaled to 1.2 seconds.
-	srv := zendesktest.Start(t, zendesktest.WithCreateReplyLimit(2, 10*time.Minute), zendesktest.WithTimeScale(0.002))
+	// Zendesk's 10-minute window, scaled to 1.2 seconds, on a clock the
+	// test moves.
+	clock := zendesktest.NewManualClock(t0)
+	srv := zendesktest.Start(t, zendesktest.WithCreateReplyLimit(2, 10*time.Minute), zendesktest.WithTimeScale(0.002),
+		zendesktest.WithRateClock(clock.Now))
 	c := srv.Client(oneAttempt())
 
 	first, resp, err := c.SideConversations.Create(ctx(t), 1, emailCreate("one", "b", "x@example.com"))
@@ -106,13 +101,14 @@ func TestCreateReplyRateLimit(t *testing.T) {
 	_, _, err = c.SideConversations.Import(ctx(t), 1, zendesk.ImportRequest{Events: importEvents(t0)})
 	require.NoError(t, err)
 
-	waited := waitForWindow(t, func() int {
-		_, resp, _ := c.SideConversations.Create(ctx(t), 1, emailCreate("later", "b", "x@example.com"))
-		if resp == nil {
-			return 0
-		}
-		return resp.StatusCode
-	})
-	assert.Less(t, waited, 2*time.Second)
+	clock.Advance(1199 * time.Millisecond)
+	_, resp, err = c.SideConversations.Create(ctx(t), 1, emailCreate("too early", "b", "x@example.com"))
+	require.ErrorIs(t, err, zendesk.ErrRateLimited)
+	assert.Equal(t, "1", resp.Header.Get("Retry-After"))
+	clock.Advance(time.Millisecond)
+	_, resp, err = c.SideConversations.Create(ctx(t), 1, emailCreate("later", "b", "x@example.com"))
+	require.NoError(t, err, "the next window")
+	assert.Equal(t, "1", resp.Header.Get("ratelimit-remaining"))
+	assert.Equal(t, "2", resp.Header.Get("ratelimit-reset"), "1.2 s rounded up")
 	assert.Len(t, srv.SentMessages(), 3)
 }
