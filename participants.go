@@ -1,7 +1,6 @@
 package zendesk
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -25,9 +24,15 @@ const (
 // constructors (Email, NamedEmail, Agent, SlackChannel, SupportGroup,
 // SupportAgent, TeamsChannel) rather than by hand.
 //
-// When decoding, a null name or user id becomes the zero value, and
-// support_group_id and support_agent_id are read from a number or a numeric
-// string (the reference page calls them strings; Zendesk sends numbers).
+// Decoding never fails a response over a value the reference allows: null
+// names, e-mail addresses and ids decode as the zero value (0 is never a
+// Zendesk id, so a zero id and a null one mean the same), user_id is read
+// from a number or a numeric string, and support_group_id and
+// support_agent_id, which the reference types as strings while its examples
+// send numbers, are read from either; a value that is not an integer keeps
+// its text in SupportGroupIDText or SupportAgentIDText, and is encoded back
+// as that string. A Slack user (a workspace id without a channel id) decodes
+// as it is.
 type Participant struct {
 	UserID           int64  `json:"user_id,omitempty"`
 	Name             string `json:"name,omitempty"`
@@ -37,6 +42,13 @@ type Participant struct {
 	SupportGroupID   int64  `json:"support_group_id,omitempty"`
 	SupportAgentID   int64  `json:"support_agent_id,omitempty"`
 	MSTeamsChannelID string `json:"msteams_channel_id,omitempty"`
+
+	// SupportGroupIDText and SupportAgentIDText hold support_group_id and
+	// support_agent_id as Zendesk sent them when they are not integers,
+	// such as "abc" or 1.5; the integer field is 0 then. Set at most one of
+	// SupportGroupID and SupportGroupIDText (and of the agent pair).
+	SupportGroupIDText string `json:"-"`
+	SupportAgentIDText string `json:"-"`
 }
 
 // Email returns an e-mail participant for an address outside Zendesk.
@@ -76,7 +88,7 @@ func (p Participant) Channel() Channel {
 	switch {
 	case p.SlackWorkspaceID != "" || p.SlackChannelID != "":
 		return ChannelSlack
-	case p.SupportGroupID != 0 || p.SupportAgentID != 0:
+	case p.isChildTicket():
 		return ChannelChildTicket
 	case p.MSTeamsChannelID != "":
 		return ChannelMSTeams
@@ -84,6 +96,10 @@ func (p Participant) Channel() Channel {
 		return ChannelEmail
 	}
 	return ""
+}
+
+func (p Participant) isChildTicket() bool {
+	return p.SupportGroupID != 0 || p.SupportAgentID != 0 || p.SupportGroupIDText != "" || p.SupportAgentIDText != ""
 }
 
 // channels lists every type the participant has a field of.
@@ -95,7 +111,7 @@ func (p Participant) channels() []Channel {
 	if p.SlackWorkspaceID != "" || p.SlackChannelID != "" {
 		out = append(out, ChannelSlack)
 	}
-	if p.SupportGroupID != 0 || p.SupportAgentID != 0 {
+	if p.isChildTicket() {
 		out = append(out, ChannelChildTicket)
 	}
 	if p.MSTeamsChannelID != "" {
@@ -231,71 +247,37 @@ func validateParticipants(field string, from Participant, to []Participant, requ
 	return nil
 }
 
-// participantWire is Participant as Zendesk sends it: ids that may be null,
-// numbers or numeric strings.
-type participantWire struct {
-	UserID           flexInt64 `json:"user_id"`
-	Name             *string   `json:"name"`
-	Email            *string   `json:"email"`
-	SlackWorkspaceID *string   `json:"slack_workspace_id"`
-	SlackChannelID   *string   `json:"slack_channel_id"`
-	SupportGroupID   flexInt64 `json:"support_group_id"`
-	SupportAgentID   flexInt64 `json:"support_agent_id"`
-	MSTeamsChannelID *string   `json:"msteams_channel_id"`
+// MarshalJSON writes the participant's fields that are set; a child-ticket
+// id held as text goes out as the string it came as.
+func (p Participant) MarshalJSON() ([]byte, error) {
+	type plain Participant // the fields and tags, without this method
+	if p.SupportGroupIDText == "" && p.SupportAgentIDText == "" {
+		return json.Marshal(plain(p))
+	}
+	return json.Marshal(struct {
+		plain
+		SupportGroupID any `json:"support_group_id,omitempty"`
+		SupportAgentID any `json:"support_agent_id,omitempty"`
+	}{plain(p), idOrText(p.SupportGroupID, p.SupportGroupIDText), idOrText(p.SupportAgentID, p.SupportAgentIDText)})
 }
 
-// UnmarshalJSON decodes a participant, accepting null for any field and a
-// number or numeric string for the id fields.
+func idOrText(id int64, text string) any {
+	switch {
+	case id != 0:
+		return id
+	case text != "":
+		return text
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes a participant as Participant describes.
 func (p *Participant) UnmarshalJSON(data []byte) error {
 	var w participantWire
 	if err := json.Unmarshal(data, &w); err != nil {
 		return err
 	}
-	*p = Participant{
-		UserID:           int64(w.UserID),
-		Name:             deref(w.Name),
-		Email:            deref(w.Email),
-		SlackWorkspaceID: deref(w.SlackWorkspaceID),
-		SlackChannelID:   deref(w.SlackChannelID),
-		SupportGroupID:   int64(w.SupportGroupID),
-		SupportAgentID:   int64(w.SupportAgentID),
-		MSTeamsChannelID: deref(w.MSTeamsChannelID),
-	}
-	return nil
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-// flexInt64 decodes from a JSON number, a string holding one, "" or null.
-type flexInt64 int64
-
-func (n *flexInt64) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if string(data) == "null" {
-		*n = 0
-		return nil
-	}
-	if len(data) > 0 && data[0] == '"' {
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
-			return err
-		}
-		if s = strings.TrimSpace(s); s == "" {
-			*n = 0
-			return nil
-		}
-		data = []byte(s)
-	}
-	v, err := strconv.ParseInt(string(data), 10, 64)
-	if err != nil {
-		return fmt.Errorf("zendesk: %s is not an integer id", data)
-	}
-	*n = flexInt64(v)
+	*p = w.value()
 	return nil
 }
 
@@ -347,5 +329,16 @@ func validateExternalIDs(field string, ids map[string]string) error {
 			return invalid(field, "has an empty key")
 		}
 	}
+	return nil
+}
+
+// UnmarshalJSON decodes a message, keeping external_ids whose values are not
+// strings as their JSON text.
+func (m *Message) UnmarshalJSON(data []byte) error {
+	var w messageWire
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	*m = w.value()
 	return nil
 }

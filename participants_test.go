@@ -57,13 +57,21 @@ func TestParticipantDecoding(t *testing.T) {
 		{`{"user_id":"35436","name":"Johnny Agent"}`, Participant{UserID: 35436, Name: "Johnny Agent"}},
 		{`{"slack_workspace_id":"T1","slack_channel_id":"C2","unknown":[1,2]}`, Participant{SlackWorkspaceID: "T1", SlackChannelID: "C2"}},
 		{`{"msteams_channel_id":"19:x@thread.tacv2"}`, Participant{MSTeamsChannelID: "19:x@thread.tacv2"}},
+		// The reference types the child-ticket ids as strings: any string
+		// decodes, and one that is not an integer keeps its text.
+		{`{"support_group_id":"12x","support_agent_id":"agent-7"}`, Participant{SupportGroupIDText: "12x", SupportAgentIDText: "agent-7"}},
+		{`{"support_group_id":1.5,"support_agent_id":99999999999999999999}`, Participant{SupportGroupIDText: "1.5", SupportAgentIDText: "99999999999999999999"}},
+		{`{"support_group_id":" 12 "}`, Participant{SupportGroupID: 12}},
+		// A Slack user: a workspace without a channel, with a name.
+		{`{"slack_workspace_id":"T1","name":"Ann","user_id":null,"email":null}`, Participant{SlackWorkspaceID: "T1", Name: "Ann"}},
+		{`{"name":null,"email":null,"user_id":null}`, Participant{}},
 	}
 	for _, tc := range cases {
 		var p Participant
 		require.NoError(t, json.Unmarshal([]byte(tc.in), &p), tc.in)
 		assert.Equal(t, tc.want, p, tc.in)
 	}
-	for _, bad := range []string{`{"support_group_id":"12x"}`, `{"user_id":1.5}`, `{"user_id":true}`, `{"name":3}`, `[]`} {
+	for _, bad := range []string{`{"support_group_id":true}`, `{"support_agent_id":{}}`, `{"user_id":1.5}`, `{"user_id":true}`, `{"name":3}`, `[]`} {
 		var p Participant
 		assert.Error(t, json.Unmarshal([]byte(bad), &p), bad)
 	}

@@ -27,6 +27,15 @@ func (s State) valid() bool { return s == StateOpen || s == StateClosed }
 
 // SideConversation is a thread attached to a ticket: an e-mail exchange, a
 // Slack or Microsoft Teams channel, or a child ticket.
+//
+// Decoding is tolerant where Zendesk may differ from its examples: an
+// external_ids value that is not a string keeps its JSON text (42 as "42",
+// null as ""), a time may come in RFC 3339 or a common ISO 8601 variant (a
+// space for the T, an offset without a colon, no zone, a date alone) and
+// one that is no time at all, such as "", decodes as the zero time, and
+// null stands for the zero value of any field. A value of a type the
+// reference does not allow, such as a number for a subject, is still an
+// error.
 type SideConversation struct {
 	ID           string            `json:"id"`
 	TicketID     int64             `json:"ticket_id,omitempty"`
@@ -280,24 +289,7 @@ func validateIdempotencyKey(key string, ids map[string]string, field string) err
 	return nil
 }
 
-// Envelopes, as Zendesk wraps its answers.
-
-type sideConversationRoot struct {
-	SideConversation SideConversation `json:"side_conversation"`
-	Events           []Event          `json:"events,omitempty"`
-}
-
-type sideConversationsRoot struct {
-	SideConversations []SideConversation `json:"side_conversations"`
-	Events            []Event            `json:"events,omitempty"`
-	NextPage          *string            `json:"next_page"`
-	PreviousPage      *string            `json:"previous_page"`
-	Count             int                `json:"count"`
-}
-
-func (r *sideConversationsRoot) pagination() (string, string, int) {
-	return deref(r.NextPage), deref(r.PreviousPage), r.Count
-}
+// Request envelopes.
 
 type updateRoot struct {
 	SideConversation UpdateRequest `json:"side_conversation"`
@@ -372,8 +364,9 @@ func (s *SideConversationsService) listPage(ctx context.Context, cl *call) ([]Si
 	if err != nil {
 		return nil, resp, offsetLimitError(cl, err)
 	}
-	resp.UnmatchedEvents = attachEvents(root.SideConversations, root.Events)
-	return root.SideConversations, resp, nil
+	convs := conversationsOf(root.SideConversations)
+	resp.UnmatchedEvents = attachEvents(convs, eventsOf(root.Events))
+	return convs, resp, nil
 }
 
 // Show returns one side conversation. With opts.IncludeEvents it carries
@@ -391,8 +384,8 @@ func (s *SideConversationsService) Show(ctx context.Context, ticketID int64, id 
 	if err != nil {
 		return nil, resp, err
 	}
-	one := []SideConversation{root.SideConversation}
-	resp.UnmatchedEvents = attachEvents(one, root.Events)
+	one := conversationsOf([]conversationWire{root.SideConversation})
+	resp.UnmatchedEvents = attachEvents(one, eventsOf(root.Events))
 	return &one[0], resp, nil
 }
 
@@ -475,7 +468,7 @@ func (s *SideConversationsService) Update(ctx context.Context, ticketID int64, i
 	if err != nil {
 		return nil, resp, err
 	}
-	return &root.SideConversation, resp, nil
+	return &conversationsOf([]conversationWire{root.SideConversation})[0], resp, nil
 }
 
 // Import records a side conversation that happened elsewhere, keeping the
@@ -509,14 +502,15 @@ func (s *SideConversationsService) ImportEvents(ctx context.Context, ticketID in
 	return s.send(ctx, cl)
 }
 
-// send posts a message-carrying request and decodes the result envelope.
+// send posts a message-carrying request and decodes the result envelope,
+// with or without its event.
 func (s *SideConversationsService) send(ctx context.Context, cl *call) (*SideConversationResult, *Response, error) {
-	var out SideConversationResult
-	resp, err := s.client.do(ctx, cl, &out)
+	var root resultRoot
+	resp, err := s.client.do(ctx, cl, &root)
 	if err != nil {
 		return nil, resp, err
 	}
-	return &out, resp, nil
+	return root.value(), resp, nil
 }
 
 func withKey(ids map[string]string, key string) map[string]string {
