@@ -278,6 +278,170 @@ func withoutEmpty(v any) any {
 	return v
 }
 
+// A Message read from Zendesk can be sent back: only its writable fields
+// go out, on Create, Reply, Import and ImportEvents alike.
+func TestRequestsCarryNoReadOnlyFields(t *testing.T) {
+	t.Parallel()
+	var created struct {
+		Event Event `json:"event"`
+	}
+	require.NoError(t, json.Unmarshal(fixture(t, "responses/create_side_conversation.json"), &created))
+	m := *created.Event.Message
+	require.NotEmpty(t, m.HTMLBody)
+	require.NotEmpty(t, m.PreviewText)
+	require.NotEmpty(t, m.Attachments)
+	want := `{"subject":"My printer is on fire!","body":"The smoke is very colorful.",
+		"from":{"user_id":2,"name":"Agent Sally","email":"sally@example.com"},
+		"to":[{"email":"someone@example.com"}],"external_ids":{"message-external":"xyz"}}`
+
+	c, mt, _ := newMockClient(t)
+	answer := reply(201, string(fixture(t, "responses/create_side_conversation.json")))
+	create := register(mt, http.MethodPost, testRoot+"tickets/42/side_conversations", answer)
+	replies := register(mt, http.MethodPost, testRoot+"tickets/42/side_conversations/"+convID+"/reply", answer)
+	imports := register(mt, http.MethodPost, testRoot+"tickets/42/side_conversations/import", answer)
+	importEvents := register(mt, http.MethodPost, testRoot+"tickets/42/side_conversations/"+convID+"/events/import", answer)
+	ctx := context.Background()
+
+	_, _, err := c.SideConversations.Create(ctx, 42, CreateRequest{Message: m})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"message":`+want+`}`, string(create.last(t).Body))
+
+	_, _, err = c.SideConversations.Reply(ctx, 42, convID, ReplyRequest{Message: m})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"message":`+want+`}`, string(replies.last(t).Body))
+
+	ev := ImportEvent{CreatedAt: importedTime, Message: m}
+	_, _, err = c.SideConversations.Import(ctx, 42, ImportRequest{Events: []ImportEvent{ev}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"side_conversation":{},"events":[{"created_at":"2022-10-05T20:47:02.230Z","message":`+want+`}]}`, string(imports.last(t).Body))
+
+	_, _, err = c.SideConversations.ImportEvents(ctx, 42, convID, []ImportEvent{ev})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"events":[{"created_at":"2022-10-05T20:47:02.230Z","message":`+want+`}]}`, string(importEvents.last(t).Body))
+
+	for _, rec := range []*recorder{create, replies, imports, importEvents} {
+		for _, key := range []string{"html_body", "preview_text", "attachments"} {
+			assert.NotContains(t, string(rec.last(t).Body), `"`+key+`"`)
+		}
+	}
+	// A Message encoded on its own keeps every field: it is what Zendesk
+	// sent.
+	out, err := json.Marshal(m)
+	require.NoError(t, err)
+	for _, key := range []string{"html_body", "preview_text", "attachments"} {
+		assert.Contains(t, string(out), `"`+key+`"`)
+	}
+}
+
+// A reply needs no recipients: without To it goes to the conversation's
+// participants, and no "to" is sent.
+func TestReplyWithoutRecipients(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newMockClient(t)
+	rec := register(mt, http.MethodPost, testRoot+"tickets/42/side_conversations/"+convID+"/reply",
+		reply(200, string(fixture(t, "responses/reply_side_conversation.json"))))
+	res, _, err := c.SideConversations.Reply(context.Background(), 42, convID, ReplyRequest{Message: Message{Body: "Any news?"}})
+	require.NoError(t, err)
+	assertSampleConversation(t, res.SideConversation)
+	assert.JSONEq(t, `{"message":{"body":"Any news?"}}`, string(rec.last(t).Body))
+}
+
+// Update: every property is optional, external_ids is writable, and an
+// update that names nothing is sent as such.
+func TestUpdateBodies(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		req  UpdateRequest
+		want string
+	}{
+		{UpdateRequest{}, `{"side_conversation":{}}`},
+		{UpdateRequest{Subject: "Renamed"}, `{"side_conversation":{"subject":"Renamed"}}`},
+		{UpdateRequest{ExternalIDs: map[string]string{"crm": "C-7"}}, `{"side_conversation":{"external_ids":{"crm":"C-7"}}}`},
+		{UpdateRequest{State: StateClosed, Subject: "Done", ExternalIDs: map[string]string{"crm": "C-7"}},
+			`{"side_conversation":{"state":"closed","subject":"Done","external_ids":{"crm":"C-7"}}}`},
+	}
+	for _, tc := range cases {
+		c, mt, _ := newMockClient(t)
+		rec := register(mt, http.MethodPut, testRoot+"tickets/42/side_conversations/"+convID,
+			reply(200, string(fixture(t, "responses/update_side_conversation.json"))))
+		sc, _, err := c.SideConversations.Update(context.Background(), 42, convID, tc.req)
+		require.NoError(t, err, tc.want)
+		assertSampleConversation(t, *sc)
+		assert.JSONEq(t, tc.want, string(rec.last(t).Body))
+	}
+}
+
+// name belongs to every participant type: a named Slack channel or Teams
+// channel is not a mixed participant, and a Slack user (a workspace without
+// a channel) may reply, send, or take part in an imported message, though it
+// cannot open a Slack side conversation.
+func TestParticipantTypesByReference(t *testing.T) {
+	t.Parallel()
+	named := []Participant{
+		{SlackWorkspaceID: "T1", SlackChannelID: "C1", Name: "#ops"},
+		{MSTeamsChannelID: "19:a@thread.tacv2", Name: "Ops"},
+		{SupportGroupID: 3, Name: "Tier 2"},
+		{Email: "a@example.com", Name: "Ann"},
+	}
+	for _, p := range named {
+		assert.Len(t, p.channels(), 1, "%+v", p)
+		require.NoError(t, p.Validate(), "%+v", p)
+		require.NoError(t, CreateRequest{Message: Message{Body: "x", To: []Participant{p}}}.Validate(), "%+v", p)
+	}
+	assert.Empty(t, Participant{Name: "Ann"}.Channel(), "a name alone is no participant type")
+
+	slackUser := Participant{SlackWorkspaceID: "T1", Name: "Ann"}
+	assert.Equal(t, ChannelSlack, slackUser.Channel())
+	err := CreateRequest{Message: Message{Body: "x", To: []Participant{slackUser}}}.Validate()
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "message.to[0].slack_channel_id", ve.Field)
+	assert.NoError(t, ReplyRequest{Message: Message{Body: "x", To: []Participant{slackUser}}}.Validate())
+	assert.NoError(t, CreateRequest{Message: Message{Body: "x", From: slackUser, To: []Participant{SlackChannel("T1", "C1")}}}.Validate())
+	assert.NoError(t, ImportRequest{Events: []ImportEvent{{CreatedAt: importedTime,
+		Message: Message{Body: "x", From: slackUser, To: []Participant{SlackChannel("T1", "C1")}}}}}.Validate())
+	assert.NoError(t, Message{Body: "x", To: []Participant{slackUser}}.Validate())
+}
+
+// A sender follows the recipients' type, except an agent named by user_id,
+// who may write to any type, as Zendesk's answers name agents (user_id with
+// name and e-mail address).
+func TestSenderFollowsRecipientsType(t *testing.T) {
+	t.Parallel()
+	agent := Participant{UserID: 2, Name: "Agent Sally", Email: "sally@example.com"}
+	for _, to := range []Participant{SlackChannel("T", "C"), SupportGroup(1), TeamsChannel("19:a"), Email("a@example.com")} {
+		assert.NoError(t, CreateRequest{Message: Message{Body: "x", From: agent, To: []Participant{to}}}.Validate(), "%+v", to)
+		assert.NoError(t, ReplyRequest{Message: Message{Body: "x", From: Agent(2), To: []Participant{to}}}.Validate(), "%+v", to)
+	}
+	for _, from := range []Participant{Email("b@example.com"), NamedEmail("b@example.com", "B"), TeamsChannel("19:b"), SupportGroup(9)} {
+		err := ReplyRequest{Message: Message{Body: "x", From: from, To: []Participant{SlackChannel("T", "C")}}}.Validate()
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve, "%+v", from)
+		assert.Equal(t, "message.from", ve.Field)
+		assert.ErrorIs(t, err, ErrMixedParticipants)
+	}
+	// With no recipients there is nothing to mix with.
+	assert.NoError(t, ReplyRequest{Message: Message{Body: "x", From: Email("b@example.com")}}.Validate())
+}
+
+// No rule asks for a body: the reference has none. A message with only an
+// HTML body is refused, since html_body is not sent and the message would
+// go out empty.
+func TestBodyRules(t *testing.T) {
+	t.Parallel()
+	to := []Participant{Email("a@example.com")}
+	assert.NoError(t, CreateRequest{Message: Message{Subject: "Only a subject", To: to}}.Validate())
+	assert.NoError(t, CreateRequest{Message: Message{AttachmentIDs: []string{"s3-x"}, To: to}}.Validate())
+	assert.NoError(t, ReplyRequest{Message: Message{}}.Validate())
+	assert.NoError(t, ImportRequest{Events: []ImportEvent{{CreatedAt: importedTime}}}.Validate())
+	assert.NoError(t, CreateRequest{Message: Message{Body: "text", HTMLBody: "<p>text</p>", To: to}}.Validate())
+	err := ReplyRequest{Message: Message{HTMLBody: "<p>text</p>"}}.Validate()
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "message.html_body", ve.Field)
+	assert.True(t, strings.Contains(ve.Reason, "Body"), ve.Reason)
+}
+
 // BenchmarkDecode measures the client's decoding of answers by itself:
 // through its envelopes (what every call does), and into the exported
 // types (what a caller that reads Zendesk's JSON does). Run it before and

@@ -498,6 +498,23 @@ func TestIntegrationUpdate(t *testing.T) {
 	assert.Equal(t, zendesk.Updates{State: zendesk.StateClosed}, evs[1].Updates)
 	assert.Equal(t, zendesk.Updates{Subject: "New subject"}, evs[2].Updates)
 	assert.Len(t, srv.SentMessages(), 1, "updates send nothing")
+
+	// external_ids are writable: the fake replaces them, making no event.
+	tagged, _, err := client.SideConversations.Update(ctx, 1, created.ID, zendesk.UpdateRequest{
+		ExternalIDs: map[string]string{"crm": "C-7"},
+	}) // at(3)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"side_conversation":{"external_ids":{"crm":"C-7"}}}`, string(lastRequest(t, srv).Body))
+	assert.Equal(t, map[string]string{"crm": "C-7"}, tagged.ExternalIDs)
+	assert.True(t, tagged.UpdatedAt.Equal(at(3)))
+	assert.Len(t, srv.Events(1, created.ID), 3, "no event for external ids")
+
+	// An update that names nothing is sent, and changes nothing.
+	same, _, err := client.SideConversations.Update(ctx, 1, created.ID, zendesk.UpdateRequest{})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"side_conversation":{}}`, string(lastRequest(t, srv).Body))
+	assert.Equal(t, tagged, same)
+	assert.Len(t, srv.Events(1, created.ID), 3)
 }
 
 func TestIntegrationReply(t *testing.T) {
@@ -1274,9 +1291,9 @@ func TestIntegrationClientRefusals(t *testing.T) {
 		mixed bool
 		call  func(ctx context.Context, sc *zendesk.SideConversationsService) (any, error)
 	}{
-		{"reply without to", "message.to", false,
+		{"create without to", "message.to", false,
 			func(ctx context.Context, sc *zendesk.SideConversationsService) (any, error) {
-				res, _, err := sc.Reply(ctx, 1, id, zendesk.ReplyRequest{Message: zendesk.Message{Body: "Hello"}})
+				res, _, err := sc.Create(ctx, 1, zendesk.CreateRequest{Message: zendesk.Message{Body: "Hello"}})
 				return res, err
 			}},
 		{"create with mixed participants", "message.to[1]", true,
@@ -1299,14 +1316,17 @@ func TestIntegrationClientRefusals(t *testing.T) {
 				res, _, err := sc.Update(ctx, 1, id, zendesk.UpdateRequest{State: "archived"})
 				return res, err
 			}},
-		{"empty update", "side_conversation", false,
+		{"create with an e-mail sender to Slack", "message.from", true,
 			func(ctx context.Context, sc *zendesk.SideConversationsService) (any, error) {
-				res, _, err := sc.Update(ctx, 1, id, zendesk.UpdateRequest{Subject: "   "})
+				res, _, err := sc.Create(ctx, 1, zendesk.CreateRequest{Message: zendesk.Message{
+					Body: "Hello", From: zendesk.Email("someone-else@example.com"),
+					To: []zendesk.Participant{zendesk.SlackChannel("T1", "C1")},
+				}})
 				return res, err
 			}},
-		{"create without body", "message.body", false,
+		{"create with an HTML body only", "message.html_body", false,
 			func(ctx context.Context, sc *zendesk.SideConversationsService) (any, error) {
-				res, _, err := sc.Create(ctx, 1, zendesk.CreateRequest{Message: zendesk.Message{To: emailTo}})
+				res, _, err := sc.Create(ctx, 1, zendesk.CreateRequest{Message: zendesk.Message{HTMLBody: "<p>Hello</p>", To: emailTo}})
 				return res, err
 			}},
 		{"import with a bad state", "side_conversation.state", false,

@@ -161,16 +161,23 @@ type CreateRequest struct {
 	IdempotencyKey string `json:"-"`
 }
 
-// Validate checks the request before anything is sent: a body, at least one
-// recipient, complete participants of one type, non-empty external id keys.
+// Validate checks the request before anything is sent: at least one
+// recipient, complete participants of one type, and the other rules
+// Message.Validate lists.
 func (r CreateRequest) Validate() error {
 	if err := r.Message.validate("message", true); err != nil {
 		return err
 	}
-	if err := validateExternalIDs("external_ids", r.ExternalIDs); err != nil {
-		return err
-	}
 	return validateIdempotencyKey(r.IdempotencyKey, r.ExternalIDs, "external_ids")
+}
+
+// MarshalJSON writes the request as Zendesk documents it: the message's
+// writable fields only (see Message).
+func (r CreateRequest) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Message     messageRequest    `json:"message"`
+		ExternalIDs map[string]string `json:"external_ids,omitempty"`
+	}{r.Message.request(), r.ExternalIDs})
 }
 
 // ReplyRequest is the body of Reply.
@@ -183,29 +190,44 @@ type ReplyRequest struct {
 	IdempotencyKey string `json:"-"`
 }
 
-// Validate checks the request before anything is sent: a body and at least
-// one recipient (Zendesk answers "to is required" otherwise), all of one
-// type.
+// Validate checks the request before anything is sent, by the rules
+// Message.Validate lists. Recipients are optional: a reply without To goes
+// to the conversation's participants.
 func (r ReplyRequest) Validate() error {
-	if err := r.Message.validate("message", true); err != nil {
+	if err := r.Message.validate("message", false); err != nil {
 		return err
 	}
 	return validateIdempotencyKey(r.IdempotencyKey, r.Message.ExternalIDs, "message.external_ids")
 }
 
-// UpdateRequest is the body of Update: the new state, the new subject, or
-// both. Empty fields are left as they are.
+// MarshalJSON writes the request as Zendesk documents it: the message's
+// writable fields only (see Message).
+func (r ReplyRequest) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Message messageRequest `json:"message"`
+	}{r.Message.request()})
+}
+
+// UpdateRequest is the body of Update: the writable properties of a side
+// conversation. Every one is optional; empty fields are not sent, and what
+// is not sent is left as it is.
 type UpdateRequest struct {
 	State   State  `json:"state,omitempty"`
 	Subject string `json:"subject,omitempty"`
+	// ExternalIDs sets the conversation's external_ids, which the reference
+	// lists as writable. It does not say whether Zendesk merges them with
+	// the conversation's keys or replaces them (zendesktest replaces them),
+	// so send every key to keep, sideconv_idempotency_key included when the
+	// conversation was created with an IdempotencyKey.
+	ExternalIDs map[string]string `json:"external_ids,omitempty"`
 }
 
-// Validate checks that the request changes something and that State, when
-// set, is "open" or "closed".
+// Validate checks that State, when set, is "open" or "closed", the values
+// the reference gives ("Update Side Conversation"). An empty UpdateRequest
+// is not refused: the reference makes every property optional ("All
+// properties are optional") and documents no refusal of an update that
+// names none, so it is sent, as {"side_conversation":{}}.
 func (r UpdateRequest) Validate() error {
-	if r.State == "" && strings.TrimSpace(r.Subject) == "" {
-		return invalid("side_conversation", "changes nothing: set State or Subject")
-	}
 	if r.State != "" && !r.State.valid() {
 		return invalidf("side_conversation.state", "must be %q or %q, not %q", StateOpen, StateClosed, r.State)
 	}
@@ -235,23 +257,26 @@ type ImportEvent struct {
 // zendeskTimeLayout is how Zendesk writes times it is sent: UTC, milliseconds.
 const zendeskTimeLayout = "2006-01-02T15:04:05.000Z07:00"
 
-// MarshalJSON writes CreatedAt the way Zendesk's own examples do: UTC with
-// milliseconds.
+// MarshalJSON writes CreatedAt the way Zendesk's own examples do, UTC with
+// milliseconds, and the message's writable fields only (see Message).
 func (e ImportEvent) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		CreatedAt string  `json:"created_at"`
-		Message   Message `json:"message"`
-	}{e.CreatedAt.UTC().Format(zendeskTimeLayout), e.Message})
+		CreatedAt string         `json:"created_at"`
+		Message   messageRequest `json:"message"`
+	}{e.CreatedAt.UTC().Format(zendeskTimeLayout), e.Message.request()})
 }
 
-// Validate checks the conversation's state and every event.
+// Validate checks the conversation's state ("open" or "closed", as the
+// reference gives them for Update) and every event. Beyond the reference,
+// this client asks for at least one event, each with its CreatedAt: an
+// import keeps the times of messages that happened elsewhere, every import
+// example of the reference carries created_at, and a zero time.Time would
+// be sent as the year 1. Messages are checked as Message.Validate says;
+// recipients are optional.
 func (r ImportRequest) Validate() error {
 	sc := r.SideConversation
 	if sc.State != "" && !sc.State.valid() {
 		return invalidf("side_conversation.state", "must be %q or %q, not %q", StateOpen, StateClosed, sc.State)
-	}
-	if err := validateExternalIDs("side_conversation.external_ids", sc.ExternalIDs); err != nil {
-		return err
 	}
 	return validateImportEvents("events", r.Events)
 }
@@ -423,9 +448,9 @@ func (s *SideConversationsService) Create(ctx context.Context, ticketID int64, r
 	})
 }
 
-// Reply adds a message to a side conversation. Zendesk requires recipients
-// on a reply. Failures and IdempotencyKey work as for Create; the key is
-// looked for among the conversation's events.
+// Reply adds a message to a side conversation. Without To, the reply goes
+// to the conversation's participants. Failures and IdempotencyKey work as
+// for Create; the key is looked for among the conversation's events.
 func (s *SideConversationsService) Reply(ctx context.Context, ticketID int64, id string, req ReplyRequest) (*SideConversationResult, *Response, error) {
 	if err := checkPath(ticketID, id); err != nil {
 		return nil, nil, err
@@ -450,8 +475,8 @@ func (s *SideConversationsService) Reply(ctx context.Context, ticketID int64, id
 	})
 }
 
-// Update changes the state or subject of a side conversation, for example
-// to close it.
+// Update changes the state, subject or external ids of a side
+// conversation, for example to close it.
 func (s *SideConversationsService) Update(ctx context.Context, ticketID int64, id string, req UpdateRequest) (*SideConversation, *Response, error) {
 	if err := checkPath(ticketID, id); err != nil {
 		return nil, nil, err

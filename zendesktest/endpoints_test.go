@@ -188,17 +188,16 @@ func TestCreateBodies(t *testing.T) {
 	assert.Equal(t, strings.Repeat("é", 120), res.SideConversation.PreviewText, "cut to 120 runes")
 	assert.Empty(t, res.SideConversation.Subject)
 
-	// html_body alone: kept, and the body derived from it.
+	// A named sender of the recipients' type is kept.
 	res, _, err = c.SideConversations.Create(ctx(t), 1, zendesk.CreateRequest{Message: zendesk.Message{
-		Subject:  "Formatted",
-		HTMLBody: "<p>Hello &amp; welcome</p><p>Bye</p>",
-		From:     zendesk.NamedEmail("other-agent@example.com", "Other"),
-		To:       []zendesk.Participant{zendesk.Email("someone@example.com")},
+		Subject: "From another agent",
+		Body:    "Hello & welcome",
+		From:    zendesk.NamedEmail("other-agent@example.com", "Other"),
+		To:      []zendesk.Participant{zendesk.Email("someone@example.com")},
 	}})
 	require.NoError(t, err)
 	m = res.Event.Message
-	assert.Equal(t, "<p>Hello &amp; welcome</p><p>Bye</p>", m.HTMLBody)
-	assert.Equal(t, "Hello & welcome\n\nBye", m.Body)
+	assert.Equal(t, `<div class="zd-comment"><p>Hello &amp; welcome</p></div>`, m.HTMLBody)
 	assert.Equal(t, zendesk.NamedEmail("other-agent@example.com", "Other"), m.From, "the given sender is kept")
 	assert.Equal(t, agent(), res.Event.Actor, "the actor is still the agent")
 	assert.Equal(t, []zendesk.Participant{zendesk.NamedEmail("other-agent@example.com", "Other"), zendesk.Email("someone@example.com")},

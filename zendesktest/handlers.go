@@ -10,6 +10,7 @@ import (
 	_ "image/jpeg" // image sizes of uploads
 	_ "image/png"  // image sizes of uploads
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -292,7 +293,7 @@ func (s *Server) handleCreate(rq *request, resp *response) {
 		return
 	}
 	details := validationErrors{}
-	pm := s.parseMessage(in.Message, messageRules{requireTo: true}, details)
+	pm := s.parseMessage(in.Message, messageRules{opening: true}, details)
 	ids := conversationExternalIDs(in.ExternalIDs, details)
 	if len(details) > 0 {
 		resp.invalid(details)
@@ -335,6 +336,11 @@ func (s *Server) handleCreate(rq *request, resp *response) {
 	resp.result(http.StatusCreated, ev, c.sc, zendesk.Updates{})
 }
 
+// handleUpdate writes the properties sent, all optional ("Update Side
+// Conversation"): state, subject and external_ids. An update that changes
+// nothing answers the conversation as it is and makes no event; one that
+// changes the state or subject makes an update event. external_ids replace
+// the conversation's.
 func (s *Server) handleUpdate(rq *request, resp *response) {
 	c := s.lookupConversation(rq, resp)
 	if c == nil {
@@ -342,8 +348,9 @@ func (s *Server) handleUpdate(rq *request, resp *response) {
 	}
 	var in struct {
 		SideConversation *struct {
-			State   json.RawMessage `json:"state"`
-			Subject json.RawMessage `json:"subject"`
+			State       json.RawMessage `json:"state"`
+			Subject     json.RawMessage `json:"subject"`
+			ExternalIDs json.RawMessage `json:"external_ids"`
 		} `json:"side_conversation"`
 	}
 	if !decodeJSON(rq.body, &in, resp) {
@@ -365,6 +372,8 @@ func (s *Server) handleUpdate(rq *request, resp *response) {
 		}
 		subject = strings.TrimSpace(subject)
 	}
+	setIDs := !isAbsent(in.SideConversation.ExternalIDs)
+	ids := conversationExternalIDs(in.SideConversation.ExternalIDs, details)
 	if len(details) > 0 {
 		resp.invalid(details)
 		return
@@ -377,13 +386,11 @@ func (s *Server) handleUpdate(rq *request, resp *response) {
 	if subject != "" && subject != c.sc.Subject {
 		updates.Subject = subject
 	}
-	if state == "" && subject == "" {
-		resp.badRequest("InvalidParameter", "Invalid parameter: side_conversation needs a state or a subject")
-		return
-	}
-	if updates == (zendesk.Updates{}) {
-		// The values are the current ones: nothing happens, as for any
-		// PUT sent twice (a retry after a lost answer, say).
+	idsChange := setIDs && !maps.Equal(ids, c.sc.ExternalIDs)
+	if updates == (zendesk.Updates{}) && !idsChange {
+		// Nothing to change, or the values are the current ones: nothing
+		// happens, as for any PUT sent twice (a retry after a lost
+		// answer, say).
 		resp.setJSON(http.StatusOK, showOut{SideConversation: conversationToWire(c.sc)})
 		return
 	}
@@ -395,16 +402,22 @@ func (s *Server) handleUpdate(rq *request, resp *response) {
 	if updates.Subject != "" {
 		c.sc.Subject = updates.Subject
 	}
+	if idsChange {
+		c.sc.ExternalIDs = ids
+	}
 	c.sc.UpdatedAt = now
-	ev := s.newEvent(&c.sc, zendesk.EventUpdate, now, s.agent())
-	ev.Updates = updates
-	s.appendEvent(c, ev)
+	if updates != (zendesk.Updates{}) {
+		ev := s.newEvent(&c.sc, zendesk.EventUpdate, now, s.agent())
+		ev.Updates = updates
+		s.appendEvent(c, ev)
+	}
 	resp.setJSON(http.StatusOK, showOut{SideConversation: conversationToWire(c.sc)})
 }
 
 // handleReply answers 200 {side_conversation, event, updates}. Zendesk
 // documents only side_conversation; the client decodes the others when
-// they come.
+// they come. A reply without "to" goes to the conversation's participants
+// other than its sender.
 func (s *Server) handleReply(rq *request, resp *response) {
 	c := s.lookupConversation(rq, resp)
 	if c == nil {
@@ -420,10 +433,6 @@ func (s *Server) handleReply(rq *request, resp *response) {
 		resp.badRequest("InvalidParameter", "Invalid parameter: message is required")
 		return
 	}
-	if noRecipients(in.Message.To) {
-		resp.badRequest("InvalidParameter", "Invalid parameter: to is required")
-		return
-	}
 	details := validationErrors{}
 	pm := s.parseMessage(in.Message, messageRules{subject: c.sc.Subject}, details)
 	if len(details) > 0 {
@@ -433,6 +442,9 @@ func (s *Server) handleReply(rq *request, resp *response) {
 
 	now := s.now()
 	msg := pm.msg
+	if len(msg.To) == 0 {
+		msg.To = othersThan(c.sc.Participants, msg.From)
+	}
 	msg.Attachments = s.attachmentsFor(c.sc.TicketID, c.sc.ID, pm.uploads)
 	var updates zendesk.Updates
 	if c.sc.State != zendesk.StateOpen {
@@ -453,13 +465,16 @@ func (s *Server) handleReply(rq *request, resp *response) {
 	resp.result(http.StatusOK, ev, c.sc, updates)
 }
 
-// noRecipients reports whether "to" is missing, null or an empty array.
-func noRecipients(raw json.RawMessage) bool {
-	if isAbsent(raw) {
-		return true
+// othersThan returns the participants other than sender.
+func othersThan(participants []zendesk.Participant, sender zendesk.Participant) []zendesk.Participant {
+	var out []zendesk.Participant
+	skip := participantKey(sender)
+	for _, p := range participants {
+		if participantKey(p) != skip {
+			out = append(out, p)
+		}
 	}
-	var items []json.RawMessage
-	return json.Unmarshal(raw, &items) == nil && len(items) == 0
+	return out
 }
 
 // importedEvent is a validated event of an import.
