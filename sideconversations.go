@@ -78,6 +78,15 @@ func (sc SideConversation) ChildTicketID() (int64, bool) {
 // SideConversationResult is the answer to Create, Reply, Import and
 // ImportEvents: the conversation as it is now, the event the call made (when
 // Zendesk sends it), and what changed.
+//
+// Zendesk documents Reply's answer as {"side_conversation": {...}} alone:
+// after a Reply, Event and Updates are then empty (Event.ID == ""), and the
+// conversation shows the reply's effect (MessageAddedAt, PreviewText,
+// Participants). To get the reply's event, list the conversation's events
+// (ListEvents, ListEventsIter): it is the latest reply event, or the one
+// whose Message.ExternalIDs holds an id you gave the reply's message. A
+// Reply with an IdempotencyKey that finds an earlier reply returns that
+// reply's event. Create, Import and ImportEvents answer with the event.
 type SideConversationResult struct {
 	Event            Event            `json:"event"`
 	SideConversation SideConversation `json:"side_conversation"`
@@ -449,8 +458,11 @@ func (s *SideConversationsService) Create(ctx context.Context, ticketID int64, r
 }
 
 // Reply adds a message to a side conversation. Without To, the reply goes
-// to the conversation's participants. Failures and IdempotencyKey work as
-// for Create; the key is looked for among the conversation's events.
+// to the conversation's participants. Zendesk documents its answer as the
+// conversation alone, so the result's Event is empty unless Zendesk sends
+// one (see SideConversationResult for how to get it). Failures and
+// IdempotencyKey work as for Create; the key is looked for among the
+// conversation's events.
 func (s *SideConversationsService) Reply(ctx context.Context, ticketID int64, id string, req ReplyRequest) (*SideConversationResult, *Response, error) {
 	if err := checkPath(ticketID, id); err != nil {
 		return nil, nil, err

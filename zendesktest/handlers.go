@@ -166,11 +166,12 @@ type resultOut struct {
 	Updates          map[string]any  `json:"updates"`
 }
 
-// result answers status with the envelope of Create, Reply and the imports:
-// the event made, the conversation as it is now, and what changed.
-func (r *response) result(status int, ev zendesk.Event, sc zendesk.SideConversation, updates zendesk.Updates) {
-	evOut := eventToWire(ev)
-	r.setJSON(status, resultOut{Event: &evOut, SideConversation: conversationToWire(sc), Updates: updatesToWire(updates)})
+// result answers status with the envelope of Create, the imports, and
+// Reply under WithReplyEvent: the event made, the conversation as it is
+// now, and what changed.
+func (s *Server) result(resp *response, status int, ev zendesk.Event, sc zendesk.SideConversation, updates zendesk.Updates) {
+	evOut := eventToWire(ev, s.cfg.eventLinks)
+	resp.setJSON(status, resultOut{Event: &evOut, SideConversation: conversationToWire(sc), Updates: updatesToWire(updates)})
 }
 
 type eventsOut struct {
@@ -204,7 +205,7 @@ func (s *Server) handleList(rq *request, resp *response) {
 	for _, c := range convs[start:end] {
 		out.SideConversations = append(out.SideConversations, conversationToWire(c.sc))
 		if include {
-			events = append(events, eventsToWire(c.sortedEvents())...)
+			events = append(events, eventsToWire(c.sortedEvents(), s.cfg.eventLinks)...)
 		}
 	}
 	if include {
@@ -224,7 +225,7 @@ func (s *Server) handleShow(rq *request, resp *response) {
 	}
 	out := showOut{SideConversation: conversationToWire(c.sc)}
 	if includesEvents(rq.r.URL.Query()) {
-		events := eventsToWire(c.sortedEvents())
+		events := eventsToWire(c.sortedEvents(), s.cfg.eventLinks)
 		out.Events = &events
 	}
 	resp.setJSON(http.StatusOK, out)
@@ -241,7 +242,7 @@ func (s *Server) handleEvents(rq *request, resp *response) {
 	}
 	events := c.sortedEvents()
 	start, end := p.bounds(len(events))
-	out := eventsOut{Events: eventsToWire(events[start:end]), Count: len(events)}
+	out := eventsOut{Events: eventsToWire(events[start:end], s.cfg.eventLinks), Count: len(events)}
 	out.NextPage, out.PreviousPage = s.links(rq, p, len(events), false)
 	resp.setJSON(http.StatusOK, out)
 }
@@ -333,7 +334,7 @@ func (s *Server) handleCreate(rq *request, resp *response) {
 	s.appendEvent(c, ev)
 	s.sent = append(s.sent, cloneEvent(ev))
 
-	resp.result(http.StatusCreated, ev, c.sc, zendesk.Updates{})
+	s.result(resp, http.StatusCreated, ev, c.sc, zendesk.Updates{})
 }
 
 // handleUpdate writes the properties sent, all optional ("Update Side
@@ -414,10 +415,10 @@ func (s *Server) handleUpdate(rq *request, resp *response) {
 	resp.setJSON(http.StatusOK, showOut{SideConversation: conversationToWire(c.sc)})
 }
 
-// handleReply answers 200 {side_conversation, event, updates}. Zendesk
-// documents only side_conversation; the client decodes the others when
-// they come. A reply without "to" goes to the conversation's participants
-// other than its sender.
+// handleReply answers 200 {"side_conversation": ...}, as the reference
+// documents, or with the event and updates too under WithReplyEvent. A
+// reply without "to" goes to the conversation's participants other than
+// its sender.
 func (s *Server) handleReply(rq *request, resp *response) {
 	c := s.lookupConversation(rq, resp)
 	if c == nil {
@@ -462,7 +463,11 @@ func (s *Server) handleReply(rq *request, resp *response) {
 	s.appendEvent(c, ev)
 	s.sent = append(s.sent, cloneEvent(ev))
 
-	resp.result(http.StatusOK, ev, c.sc, updates)
+	if s.cfg.replyEvent {
+		s.result(resp, http.StatusOK, ev, c.sc, updates)
+		return
+	}
+	resp.setJSON(http.StatusOK, showOut{SideConversation: conversationToWire(c.sc)})
 }
 
 // othersThan returns the participants other than sender.
@@ -598,7 +603,7 @@ func (s *Server) handleImport(rq *request, resp *response) {
 	c := s.addConversation(sc)
 	stored := s.addImported(c, events, zendesk.EventCreate)
 
-	resp.result(http.StatusCreated, stored[0], c.sc, zendesk.Updates{})
+	s.result(resp, http.StatusCreated, stored[0], c.sc, zendesk.Updates{})
 }
 
 func (s *Server) handleImportEvents(rq *request, resp *response) {
@@ -625,7 +630,7 @@ func (s *Server) handleImportEvents(rq *request, resp *response) {
 	stored := s.addImported(c, events, zendesk.EventReply)
 	c.sc.UpdatedAt = s.now()
 
-	resp.result(http.StatusCreated, stored[0], c.sc, zendesk.Updates{})
+	s.result(resp, http.StatusCreated, stored[0], c.sc, zendesk.Updates{})
 }
 
 // handleIncremental serves the incremental export of every ticket's
@@ -658,7 +663,7 @@ func (s *Server) handleIncremental(rq *request, resp *response) {
 	}
 	out := incrementalOut{Events: make([]eventOut, 0, len(all)), EndTime: start, Count: len(all)}
 	for _, e := range all {
-		out.Events = append(out.Events, eventToWire(cloneEvent(e.ev)))
+		out.Events = append(out.Events, eventToWire(cloneEvent(e.ev), s.cfg.eventLinks))
 	}
 	if len(all) > 0 {
 		out.EndTime = all[len(all)-1].ev.CreatedAt.Unix()

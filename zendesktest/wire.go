@@ -629,17 +629,21 @@ type conversationOut struct {
 	URL            string            `json:"url"`
 }
 
+// eventOut is an event as the reference's example shows it: actor,
+// created_at, id, message, side_conversation_id, type, via, and updates
+// for an update. ticket_id and url are there only with
+// WithEventTicketIDAndURL.
 type eventOut struct {
-	Actor              map[string]any `json:"actor"`
-	CreatedAt          any            `json:"created_at"`
-	ID                 string         `json:"id"`
-	Message            *messageOut    `json:"message,omitempty"`
-	SideConversationID string         `json:"side_conversation_id"`
-	TicketID           any            `json:"ticket_id"`
-	Type               string         `json:"type"`
-	Updates            map[string]any `json:"updates,omitempty"`
-	URL                string         `json:"url,omitempty"`
-	Via                string         `json:"via"`
+	Actor              map[string]any  `json:"actor"`
+	CreatedAt          any             `json:"created_at"`
+	ID                 string          `json:"id"`
+	Message            *messageOut     `json:"message,omitempty"`
+	SideConversationID string          `json:"side_conversation_id"`
+	TicketID           json.RawMessage `json:"ticket_id,omitempty"`
+	Type               string          `json:"type"`
+	Updates            map[string]any  `json:"updates,omitempty"`
+	URL                string          `json:"url,omitempty"`
+	Via                string          `json:"via"`
 }
 
 type messageOut struct {
@@ -747,16 +751,22 @@ func conversationToWire(sc zendesk.SideConversation) conversationOut {
 	}
 }
 
-func eventToWire(ev zendesk.Event) eventOut {
+// eventToWire writes an event, with ticket_id and url when links is set.
+func eventToWire(ev zendesk.Event, links bool) eventOut {
 	out := eventOut{
 		Actor:              participantOut(ev.Actor),
 		CreatedAt:          timeOut(ev.CreatedAt, eventTimeLayout),
 		ID:                 ev.ID,
 		SideConversationID: ev.SideConversationID,
-		TicketID:           idOrNull(ev.TicketID),
 		Type:               string(ev.Type),
-		URL:                ev.URL,
 		Via:                ev.Via,
+	}
+	if links {
+		out.TicketID = json.RawMessage("null")
+		if ev.TicketID != 0 {
+			out.TicketID = strconv.AppendInt(nil, ev.TicketID, 10)
+		}
+		out.URL = ev.URL
 	}
 	if ev.Message != nil {
 		m := ev.Message
@@ -795,10 +805,10 @@ func updatesToWire(u zendesk.Updates) map[string]any {
 	return m
 }
 
-func eventsToWire(evs []zendesk.Event) []eventOut {
+func eventsToWire(evs []zendesk.Event, links bool) []eventOut {
 	out := make([]eventOut, len(evs))
 	for i, ev := range evs {
-		out[i] = eventToWire(ev)
+		out[i] = eventToWire(ev, links)
 	}
 	return out
 }
