@@ -3,7 +3,6 @@ package zendesk
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -124,13 +123,6 @@ func attachmentType(filename string, data []byte) string {
 		return t
 	}
 	return http.DetectContentType(data)
-}
-
-func (a *UploadedAttachment) validAnswer() error {
-	if a.ID == "" {
-		return errors.New("the answer holds no attachment id")
-	}
-	return nil
 }
 
 // DownloadAttachment writes the content of an attachment of a message (its

@@ -53,7 +53,39 @@
 //
 // One message cannot mix types: a Slack channel and an e-mail address in the
 // same To is refused before sending with an error matching
-// ErrMixedParticipants. A sender (From) may be an agent in any channel.
+// ErrMixedParticipants. A sender (From) is of its recipients' type, or an
+// agent named by user_id (Agent), who may send to any type. A Name may go
+// with a participant of any type.
+//
+// # What is refused, and what is sent
+//
+// The client refuses before sending what Zendesk's reference refuses, and
+// documents each rule it adds beyond the reference, with its reason, in
+// Message.Validate. Create needs at least one recipient; a Reply needs none
+// (it goes to the conversation's participants); no message needs a body; an
+// UpdateRequest may name nothing, and may set ExternalIDs. Only the
+// writable fields of a message are sent: HTMLBody, PreviewText and
+// Attachments, which Zendesk fills in its answers, stay out of every
+// request, also when the Message came from Zendesk.
+//
+// # Replies
+//
+// Zendesk documents its answer to Reply as the side conversation alone, so
+// SideConversationResult.Event is empty after a Reply unless Zendesk sends
+// the event (the client decodes it when it does). The reply is the latest
+// event of ListEvents, or the one whose Message.ExternalIDs carries an id
+// you gave it.
+//
+// # Decoding
+//
+// A response is not lost over a value Zendesk may send: external_ids values
+// that are not strings keep their JSON text, support_group_id and
+// support_agent_id are read from numbers or strings (a text that is not a
+// number is kept in SupportGroupIDText and SupportAgentIDText), times are
+// read in RFC 3339 and the common ISO 8601 variants (a space for the T, an
+// offset without a colon, no zone, a date alone) and a time that is none
+// of them decodes as the zero time, and null stands for the zero value of
+// any field.
 //
 // # Errors
 //
@@ -169,8 +201,8 @@
 // # Testing with zendesktest
 //
 // Package zendesktest runs an in-memory side-conversations API on loopback
-// that answers like Zendesk, including its errors, pagination, rate limits
-// and injected faults:
+// that answers as Zendesk's reference documents, including its errors,
+// pagination, rate limits and injected faults:
 //
 //	srv := zendesktest.Start(t)
 //	client := srv.Client()

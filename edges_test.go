@@ -79,10 +79,13 @@ func TestOtherRefusals(t *testing.T) {
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, "message.to[0].support_agent_id", ve.Field)
 
-	err = ImportRequest{SideConversation: ImportedSideConversation{ExternalIDs: map[string]string{"": "x"}},
-		Events: []ImportEvent{{CreatedAt: time.Now(), Message: emailMessage}}}.Validate()
+	err = CreateRequest{Message: Message{Body: "x", To: []Participant{{SupportGroupID: 1, SupportGroupIDText: "g"}}}}.Validate()
 	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, "side_conversation.external_ids", ve.Field)
+	assert.Equal(t, "message.to[0].support_group_id", ve.Field)
+
+	err = CreateRequest{Message: Message{Body: "x", To: []Participant{{SupportGroupIDText: " "}}}}.Validate()
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "message.to[0].support_group_id", ve.Field)
 
 	for _, err := range c.SideConversations.IncrementalEvents(context.Background(), time.Date(1969, 1, 1, 0, 0, 0, 0, time.UTC)) {
 		require.ErrorAs(t, err, &ve)

@@ -22,7 +22,8 @@ const (
 )
 
 // Event is one entry of a side conversation's history: its creation, a
-// reply, or an update of its state or subject.
+// reply, or an update of its state or subject. It decodes as tolerantly as
+// SideConversation.
 type Event struct {
 	ID                 string `json:"id"`
 	SideConversationID string `json:"side_conversation_id,omitempty"`
@@ -43,17 +44,6 @@ type Event struct {
 type Updates struct {
 	State   State  `json:"state,omitempty"`
 	Subject string `json:"subject,omitempty"`
-}
-
-type eventsRoot struct {
-	Events       []Event `json:"events"`
-	NextPage     *string `json:"next_page"`
-	PreviousPage *string `json:"previous_page"`
-	Count        int     `json:"count"`
-}
-
-func (r *eventsRoot) pagination() (string, string, int) {
-	return deref(r.NextPage), deref(r.PreviousPage), r.Count
 }
 
 // ListEvents returns one page of the events of a side conversation: its
@@ -90,7 +80,7 @@ func (s *SideConversationsService) eventsPage(ctx context.Context, cl *call) ([]
 	if err != nil {
 		return nil, resp, offsetLimitError(cl, err)
 	}
-	return root.Events, resp, nil
+	return eventsOf(root.Events), resp, nil
 }
 
 // ListEventsIter returns an iterator over every event of a side
@@ -104,14 +94,6 @@ func (s *SideConversationsService) ListEventsIter(ctx context.Context, ticketID 
 		}
 		walkPages(ctx, s.client, cl, s.eventsPage, yield)
 	}
-}
-
-type incrementalRoot struct {
-	Events      []Event `json:"events"`
-	NextPage    *string `json:"next_page"`
-	EndTime     int64   `json:"end_time"`
-	Count       int     `json:"count"`
-	EndOfStream bool    `json:"end_of_stream"`
 }
 
 // IncrementalEvents returns an iterator over the side conversation events of
@@ -143,7 +125,7 @@ func (s *SideConversationsService) IncrementalEvents(ctx context.Context, start 
 				return
 			}
 			fresh := 0
-			for _, ev := range root.Events {
+			for _, ev := range eventsOf(root.Events) {
 				if _, dup := seen[ev.ID]; dup {
 					continue
 				}

@@ -137,8 +137,9 @@ func ExampleSideConversationsService_Reply() {
 	}
 	id := created.SideConversation.ID
 
-	// Recipients are required on a reply too. A key makes the call safe to
-	// repeat: a second call with it finds this reply instead of sending again.
+	// A key makes the call safe to repeat: a second call with it finds this
+	// reply instead of sending again. (To is optional on a reply: without it
+	// the reply goes to the conversation's participants.)
 	res, _, err := client.SideConversations.Reply(ctx, 42, id, zendesk.ReplyRequest{
 		Message:        zendesk.Message{Body: "Any news on this?", To: to},
 		IdempotencyKey: "invoice-1042-reminder",
@@ -147,11 +148,19 @@ func ExampleSideConversationsService_Reply() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(res.Event.Type, res.Event.Message.Subject, "|", res.Event.Message.Body)
-	fmt.Println(res.SideConversation.ID, res.SideConversation.State)
+	// Zendesk answers a reply with the conversation alone; the reply itself
+	// is the conversation's latest event.
+	fmt.Println(res.SideConversation.ID, res.SideConversation.State, res.SideConversation.PreviewText)
+	events, _, err := client.SideConversations.ListEvents(ctx, 42, id, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	reply := events[len(events)-1]
+	fmt.Println(reply.Type, reply.Message.Subject, "|", reply.Message.Body, "| to", reply.Message.To[0].Email)
 	// Output:
-	// reply Invoice 1042 | Any news on this?
-	// 5c000000-0000-4000-8000-000000000001 open
+	// 5c000000-0000-4000-8000-000000000001 open Any news on this?
+	// reply Invoice 1042 | Any news on this? | to billing@example.com
 }
 
 func ExampleSideConversationsService_ListIter() {

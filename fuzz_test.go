@@ -10,7 +10,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -238,6 +240,275 @@ func FuzzFollowable(f *testing.F) {
 		}
 		if strings.Contains("/"+u.Path+"/", "/../") {
 			t.Fatalf("%q keeps a dot-dot segment: %q", link, got)
+		}
+	})
+}
+
+// envelopeFixtures are the example answers of testdata/responses, each with
+// the call whose answer it is.
+var envelopeFixtures = []struct {
+	file string
+	// decode sends a request of the call through c, whose transport
+	// answers with the body under test, or decodes the body as the client
+	// does for answers it does not fetch itself.
+	decode func(c *Client, body []byte) error
+}{
+	{"create_side_conversation.json", decodeAsCreate},
+	{"import_side_conversation.json", decodeAsCreate},
+	{"import_events.json", decodeAsCreate},
+	{"reply_side_conversation.json", func(c *Client, _ []byte) error {
+		_, _, err := c.SideConversations.Reply(context.Background(), 1, "a", ReplyRequest{Message: emailMessage})
+		return err
+	}},
+	{"show_side_conversation.json", decodeAsShow},
+	{"show_side_conversation_with_events.json", decodeAsShow},
+	{"update_side_conversation.json", func(c *Client, _ []byte) error {
+		_, _, err := c.SideConversations.Update(context.Background(), 1, "a", UpdateRequest{State: StateClosed})
+		return err
+	}},
+	{"list_side_conversations.json", decodeAsList},
+	{"list_side_conversations_with_events.json", decodeAsList},
+	{"list_events.json", func(c *Client, _ []byte) error {
+		_, _, err := c.SideConversations.ListEvents(context.Background(), 1, "a", nil)
+		return err
+	}},
+	{"incremental_events.json", func(c *Client, body []byte) error {
+		// The iterator would follow next_page; decode one page as it does.
+		var root incrementalRoot
+		if _, err := c.decodeBody(bytes.NewReader(body), &root, &limitedBody{}); err != nil {
+			return err
+		}
+		_ = eventsOf(root.Events)
+		return nil
+	}},
+	{"upload_attachment.json", func(c *Client, _ []byte) error {
+		_, _, err := c.SideConversations.UploadAttachment(context.Background(), "a.txt", strings.NewReader("x"))
+		return err
+	}},
+	{"side_conversation.json", func(_ *Client, body []byte) error {
+		var sc SideConversation
+		return json.Unmarshal(body, &sc)
+	}},
+}
+
+func decodeAsCreate(c *Client, _ []byte) error {
+	_, _, err := c.SideConversations.Create(context.Background(), 1, CreateRequest{Message: emailMessage})
+	return err
+}
+
+func decodeAsShow(c *Client, _ []byte) error {
+	_, _, err := c.SideConversations.Show(context.Background(), 1, "a", &ShowOptions{IncludeEvents: true})
+	return err
+}
+
+func decodeAsList(c *Client, _ []byte) error {
+	_, _, err := c.SideConversations.List(context.Background(), 1, &ListOptions{IncludeEvents: true})
+	return err
+}
+
+// decodeEverywhere decodes body as every envelope the client reads, and into
+// the exported types as a caller that reads Zendesk's JSON itself does.
+func decodeEverywhere(c *Client, body []byte) {
+	roots := []any{&sideConversationRoot{}, &sideConversationsRoot{}, &resultRoot{}, &eventsRoot{}, &incrementalRoot{}, &UploadedAttachment{}}
+	for _, root := range roots {
+		if _, err := c.decodeBody(bytes.NewReader(body), root, &limitedBody{}); err != nil {
+			continue
+		}
+		switch r := root.(type) {
+		case *sideConversationRoot:
+			attachEvents(conversationsOf(wires(r.SideConversation)), eventsOf(r.Events))
+		case *sideConversationsRoot:
+			attachEvents(conversationsOf(r.SideConversations), eventsOf(r.Events))
+		case *resultRoot:
+			_ = r.value()
+		case *eventsRoot:
+			_ = eventsOf(r.Events)
+		case *incrementalRoot:
+			_ = eventsOf(r.Events)
+		}
+	}
+	_ = decodeExported(body)
+}
+
+// decodeExported decodes body into the exported types.
+func decodeExported(body []byte) error {
+	var all struct {
+		SideConversation  *SideConversation  `json:"side_conversation"`
+		SideConversations []SideConversation `json:"side_conversations"`
+		Event             *Event             `json:"event"`
+		Events            []Event            `json:"events"`
+		Updates           *Updates           `json:"updates"`
+		NextPage          *string            `json:"next_page"`
+		PreviousPage      *string            `json:"previous_page"`
+		Count             int                `json:"count"`
+	}
+	if err := json.Unmarshal(body, &all); err != nil {
+		return err
+	}
+	var up UploadedAttachment
+	return json.Unmarshal(body, &up)
+}
+
+// entropy hands out the fuzzer's bytes as choices and as text.
+type entropy struct {
+	data []byte
+	i    int
+}
+
+func (e *entropy) byte() byte {
+	if len(e.data) == 0 {
+		return 0
+	}
+	b := e.data[e.i%len(e.data)]
+	e.i++
+	return b
+}
+
+func (e *entropy) intn(n int) int { return int(e.byte()) % n }
+
+func (e *entropy) int64() int64 {
+	var v uint64
+	for range 8 {
+		v = v<<8 | uint64(e.byte())
+	}
+	return int64(v)
+}
+
+func (e *entropy) text() string {
+	n := e.intn(24)
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = e.byte()
+	}
+	return string(b)
+}
+
+// mutate replaces the values of a decoded JSON document by others of a type
+// the field allows (the documented or the example type, or null), drops
+// and repeats array elements, drops keys and adds unknown ones.
+func mutate(v any, key string, e *entropy) any {
+	if key != "" && e.intn(16) == 0 {
+		return nil // null stands for any value
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, child := range x {
+			switch {
+			case key == "" && k == "side_conversation":
+				// The envelope's object must be there (without it the
+				// answer has the wrong shape); what it holds may vary.
+				if obj, ok := child.(map[string]any); ok {
+					x[k] = mutate(obj, "", e)
+				}
+			case e.intn(12) == 0:
+				delete(x, k)
+			default:
+				x[k] = mutate(child, k, e)
+			}
+		}
+		if key == "external_ids" && e.intn(2) == 0 {
+			// Values the reference calls strings, as Zendesk might send them.
+			x[e.text()] = []any{json.Number("42"), json.Number("-1.5e3"), true, false, nil, e.text()}[e.intn(6)]
+		}
+		if key == "updates" && e.intn(2) == 0 {
+			x["state"], x["subject"] = e.text(), e.text()
+		}
+		if e.intn(4) == 0 {
+			x["unknown_"+e.text()] = []any{e.text(), json.Number("7"), true, nil, map[string]any{"a": []any{1}}}[e.intn(5)]
+		}
+		return x
+	case []any:
+		out := make([]any, 0, len(x)+1)
+		for _, child := range x {
+			switch e.intn(8) {
+			case 0: // dropped
+			case 1:
+				out = append(out, mutate(deepCopy(child), key, e), mutate(child, key, e))
+			default:
+				out = append(out, mutate(child, key, e))
+			}
+		}
+		return out
+	case string:
+		if (key == "support_group_id" || key == "support_agent_id") && e.intn(2) == 0 {
+			return json.Number(strconv.FormatInt(e.int64(), 10))
+		}
+		return e.text()
+	case json.Number:
+		if key == "support_group_id" || key == "support_agent_id" {
+			if e.intn(2) == 0 {
+				return e.text() // the reference types them as strings
+			}
+		}
+		return json.Number(strconv.FormatInt(e.int64(), 10))
+	case bool:
+		return e.intn(2) == 0
+	}
+	return v
+}
+
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, c := range x {
+			out[k] = deepCopy(c)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, c := range x {
+			out[i] = deepCopy(c)
+		}
+		return out
+	}
+	return v
+}
+
+// FuzzDecodeEnvelopes decodes every answer envelope of the reference's
+// example responses with their values replaced by others of a type the
+// field allows (the reference's type, its example's type, or null), with
+// keys dropped or added and array elements dropped or repeated: the client
+// and the exported types must decode each one without an error. The raw
+// input is also decoded as is into every envelope, where only a panic is a
+// failure.
+func FuzzDecodeEnvelopes(f *testing.F) {
+	docs := make([][]byte, len(envelopeFixtures))
+	for i, fx := range envelopeFixtures {
+		b, err := os.ReadFile(filepath.Join("testdata", "responses", fx.file))
+		if err != nil {
+			f.Fatal(err)
+		}
+		docs[i] = b
+		f.Add(uint8(i), []byte(nil))
+		f.Add(uint8(i), []byte("\x01\x02\x03\x05\x08\x0d\x15\x22"))
+	}
+	f.Add(uint8(0), docs[0])
+	// One client for the whole run: its transport answers with answer.
+	var answer atomic.Pointer[[]byte]
+	c := cannedClient(f, func() []byte { return *answer.Load() })
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		// Arbitrary bytes: whatever comes back, no panic.
+		decodeEverywhere(c, data)
+
+		// A reference example with values of the types its fields allow.
+		i := int(which) % len(envelopeFixtures)
+		dec := json.NewDecoder(bytes.NewReader(docs[i]))
+		dec.UseNumber()
+		var doc any
+		if err := dec.Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		body, err := json.Marshal(mutate(doc, "", &entropy{data: data}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer.Store(&body)
+		if err := envelopeFixtures[i].decode(c, body); err != nil {
+			t.Fatalf("%s, mutated: %v\n%s", envelopeFixtures[i].file, err, body)
+		}
+		if err := decodeExported(body); err != nil {
+			t.Fatalf("%s, mutated, into the exported types: %v\n%s", envelopeFixtures[i].file, err, body)
 		}
 	})
 }

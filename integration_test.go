@@ -499,6 +499,23 @@ func TestIntegrationUpdate(t *testing.T) {
 	assert.Equal(t, zendesk.Updates{State: zendesk.StateClosed}, evs[1].Updates)
 	assert.Equal(t, zendesk.Updates{Subject: "New subject"}, evs[2].Updates)
 	assert.Len(t, srv.SentMessages(), 1, "updates send nothing")
+
+	// external_ids are writable: the fake replaces them, making no event.
+	tagged, _, err := client.SideConversations.Update(ctx, 1, created.ID, zendesk.UpdateRequest{
+		ExternalIDs: map[string]string{"crm": "C-7"},
+	}) // at(3)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"side_conversation":{"external_ids":{"crm":"C-7"}}}`, string(lastRequest(t, srv).Body))
+	assert.Equal(t, map[string]string{"crm": "C-7"}, tagged.ExternalIDs)
+	assert.True(t, tagged.UpdatedAt.Equal(at(3)))
+	assert.Len(t, srv.Events(1, created.ID), 3, "no event for external ids")
+
+	// An update that names nothing is sent, and changes nothing.
+	same, _, err := client.SideConversations.Update(ctx, 1, created.ID, zendesk.UpdateRequest{})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"side_conversation":{}}`, string(lastRequest(t, srv).Body))
+	assert.Equal(t, tagged, same)
+	assert.Len(t, srv.Events(1, created.ID), 3)
 }
 
 func TestIntegrationReply(t *testing.T) {
@@ -528,27 +545,58 @@ func TestIntegrationReply(t *testing.T) {
 		To:   []zendesk.Participant{zendesk.Email("someone-else@example.com")},
 	}}) // at(3)
 	require.NoError(t, err)
-	assert.Equal(t, zendesk.Updates{State: zendesk.StateOpen}, res.Updates)
+	// The documented answer is the conversation alone.
+	assert.Equal(t, zendesk.Updates{}, res.Updates)
+	assert.Empty(t, res.Event.ID)
 	sc := res.SideConversation
 	assert.Equal(t, zendesk.StateOpen, sc.State)
 	assert.True(t, sc.MessageAddedAt.Equal(at(3)), "message_added_at %s", sc.MessageAddedAt)
 	assert.True(t, sc.StateUpdatedAt.Equal(at(3)), "state_updated_at %s", sc.StateUpdatedAt)
 	assert.Contains(t, sc.Participants, zendesk.Email("someone-else@example.com"))
-	assert.Equal(t, zendesk.EventReply, res.Event.Type)
-	require.NotNil(t, res.Event.Message)
-	assert.Equal(t, "One more thing", res.Event.Message.Body)
-	assert.Equal(t, "Reopen me", res.Event.Message.Subject, "a reply takes the conversation's subject")
 
-	evs := srv.Events(1, created.ID)
+	// The reply's event is the latest of the conversation's events.
+	evs, _, err := client.SideConversations.ListEvents(ctx, 1, created.ID, nil)
+	require.NoError(t, err)
 	assert.Equal(t, []zendesk.EventType{zendesk.EventCreate, zendesk.EventReply, zendesk.EventUpdate, zendesk.EventReply}, eventTypes(evs))
-	assert.Equal(t, res.Event.ID, evs[3].ID)
+	reply := evs[3]
+	require.NotNil(t, reply.Message)
+	assert.Equal(t, "One more thing", reply.Message.Body)
+	assert.Equal(t, "Reopen me", reply.Message.Subject, "a reply takes the conversation's subject")
 	stored := srv.SideConversations(1)[0]
 	assert.Equal(t, zendesk.StateOpen, stored.State)
 	assert.True(t, stored.MessageAddedAt.Equal(at(3)))
 	sent := srv.SentMessages()
 	require.Len(t, sent, 3)
-	assert.Equal(t, res.Event.ID, sent[2].ID)
+	assert.Equal(t, reply.ID, sent[2].ID)
 	assert.Equal(t, "someone-else@example.com", sent[2].Message.To[0].Email)
+
+	// A reply without recipients goes to the conversation's participants.
+	_, _, err = client.SideConversations.Reply(ctx, 1, created.ID, zendesk.ReplyRequest{Message: zendesk.Message{Body: "To all"}}) // at(4)
+	require.NoError(t, err)
+	assert.NotContains(t, requestBody(t, lastRequest(t, srv))["message"], "to")
+	sent = srv.SentMessages()
+	require.Len(t, sent, 4)
+	assert.ElementsMatch(t, []zendesk.Participant{zendesk.Email("someone@example.com"), zendesk.Email("someone-else@example.com")},
+		sent[3].Message.To, "everyone but the sender")
+}
+
+// With WithReplyEvent the fake answers a reply as Create is answered, and
+// the client decodes the event and updates.
+func TestIntegrationReplyEventOption(t *testing.T) {
+	t.Parallel()
+	srv, client := startServer(t, zendesktest.WithReplyEvent())
+	ctx := context.Background()
+	created := mustCreate(t, client, 1, "Reopen me") // at(0)
+	_, _, err := client.SideConversations.Update(ctx, 1, created.ID, zendesk.UpdateRequest{State: zendesk.StateClosed})
+	require.NoError(t, err)
+	res, _, err := client.SideConversations.Reply(ctx, 1, created.ID, replyRequest("Back again"))
+	require.NoError(t, err)
+	assert.Equal(t, zendesk.Updates{State: zendesk.StateOpen}, res.Updates)
+	assert.Equal(t, zendesk.EventReply, res.Event.Type)
+	require.NotNil(t, res.Event.Message)
+	assert.Equal(t, "Back again", res.Event.Message.Body)
+	evs := srv.Events(1, created.ID)
+	assert.Equal(t, evs[len(evs)-1].ID, res.Event.ID)
 }
 
 func TestIntegrationImport(t *testing.T) {
@@ -682,7 +730,10 @@ func TestIntegrationListEvents(t *testing.T) {
 
 func TestIntegrationIncrementalEvents(t *testing.T) {
 	t.Parallel()
-	srv, client := startServer(t, zendesktest.WithTickets(1, 2), zendesktest.WithIncrementalPageSize(2))
+	// Events carry ticket_id only with WithEventTicketIDAndURL: the
+	// reference's example event has none.
+	srv, client := startServer(t, zendesktest.WithTickets(1, 2), zendesktest.WithIncrementalPageSize(2),
+		zendesktest.WithEventTicketIDAndURL())
 	ctx := context.Background()
 	a := mustCreate(t, client, 1, "On ticket 1")                                       // at(0)
 	b := mustCreate(t, client, 2, "On ticket 2")                                       // at(1)
@@ -813,11 +864,16 @@ func TestIntegrationUploadAttachment(t *testing.T) {
 	assert.True(t, strings.HasPrefix(up2.ContentType, "text/plain"), up2.ContentType)
 	rq := replyRequest("And the notes.")
 	rq.Message.AttachmentIDs = []string{up2.ID}
-	reply, _, err := client.SideConversations.Reply(ctx, 1, res.SideConversation.ID, rq)
+	_, _, err = client.SideConversations.Reply(ctx, 1, res.SideConversation.ID, rq)
 	require.NoError(t, err)
-	require.Len(t, reply.Event.Message.Attachments, 1)
-	assert.Equal(t, up2.ID, reply.Event.Message.Attachments[0].ID)
-	assert.Equal(t, "notes.txt", reply.Event.Message.Attachments[0].FileName)
+	events, _, err := client.SideConversations.ListEvents(ctx, 1, res.SideConversation.ID, nil)
+	require.NoError(t, err)
+	require.Len(t, events, 2)
+	reply := events[1]
+	require.NotNil(t, reply.Message)
+	require.Len(t, reply.Message.Attachments, 1)
+	assert.Equal(t, up2.ID, reply.Message.Attachments[0].ID)
+	assert.Equal(t, "notes.txt", reply.Message.Attachments[0].FileName)
 
 	assert.Len(t, srv.Uploads(), 2)
 	sent := srv.SentMessages()
@@ -882,10 +938,13 @@ func TestIntegrationIdempotentReply(t *testing.T) {
 	first, resp, err := client.SideConversations.Reply(ctx, 1, sc.ID, req)
 	require.NoError(t, err)
 	assert.False(t, resp.FoundByIdempotencyKey)
+	assert.Empty(t, first.Event.ID, "Reply's documented answer carries no event")
 	second, resp, err := client.SideConversations.Reply(ctx, 1, sc.ID, req)
 	require.NoError(t, err)
 	assert.True(t, resp.FoundByIdempotencyKey)
-	assert.Equal(t, first.Event.ID, second.Event.ID)
+	events := srv.Events(1, sc.ID)
+	require.Len(t, events, 2)
+	assert.Equal(t, events[1].ID, second.Event.ID, "the lookup returns the reply's event")
 	assert.Equal(t, zendesk.EventReply, second.Event.Type)
 	assert.Equal(t, sc.ID, second.SideConversation.ID)
 	require.NotNil(t, second.Event.Message)
@@ -977,7 +1036,11 @@ func TestIntegrationAmbiguousFailures(t *testing.T) {
 					assert.Len(t, srv.SentMessages(), 2, "exactly one more message")
 					assert.True(t, resp.FoundByIdempotencyKey)
 					last := srv.SentMessages()[1]
-					assert.Equal(t, last.ID, res.Event.ID)
+					if op == "reply" && !resp.FoundByIdempotencyKey {
+						assert.Empty(t, res.Event.ID, "Reply's documented answer carries no event")
+					} else {
+						assert.Equal(t, last.ID, res.Event.ID)
+					}
 					assert.Equal(t, last.SideConversationID, res.SideConversation.ID)
 				})
 			}
@@ -1274,9 +1337,9 @@ func TestIntegrationClientRefusals(t *testing.T) {
 		mixed bool
 		call  func(ctx context.Context, sc *zendesk.SideConversationsService) (any, error)
 	}{
-		{"reply without to", "message.to", false,
+		{"create without to", "message.to", false,
 			func(ctx context.Context, sc *zendesk.SideConversationsService) (any, error) {
-				res, _, err := sc.Reply(ctx, 1, id, zendesk.ReplyRequest{Message: zendesk.Message{Body: "Hello"}})
+				res, _, err := sc.Create(ctx, 1, zendesk.CreateRequest{Message: zendesk.Message{Body: "Hello"}})
 				return res, err
 			}},
 		{"create with mixed participants", "message.to[1]", true,
@@ -1299,14 +1362,17 @@ func TestIntegrationClientRefusals(t *testing.T) {
 				res, _, err := sc.Update(ctx, 1, id, zendesk.UpdateRequest{State: "archived"})
 				return res, err
 			}},
-		{"empty update", "side_conversation", false,
+		{"create with an e-mail sender to Slack", "message.from", true,
 			func(ctx context.Context, sc *zendesk.SideConversationsService) (any, error) {
-				res, _, err := sc.Update(ctx, 1, id, zendesk.UpdateRequest{Subject: "   "})
+				res, _, err := sc.Create(ctx, 1, zendesk.CreateRequest{Message: zendesk.Message{
+					Body: "Hello", From: zendesk.Email("someone-else@example.com"),
+					To: []zendesk.Participant{zendesk.SlackChannel("T1", "C1")},
+				}})
 				return res, err
 			}},
-		{"create without body", "message.body", false,
+		{"create with an HTML body only", "message.html_body", false,
 			func(ctx context.Context, sc *zendesk.SideConversationsService) (any, error) {
-				res, _, err := sc.Create(ctx, 1, zendesk.CreateRequest{Message: zendesk.Message{To: emailTo}})
+				res, _, err := sc.Create(ctx, 1, zendesk.CreateRequest{Message: zendesk.Message{HTMLBody: "<p>Hello</p>", To: emailTo}})
 				return res, err
 			}},
 		{"import with a bad state", "side_conversation.state", false,

@@ -57,13 +57,21 @@ func TestParticipantDecoding(t *testing.T) {
 		{`{"user_id":"35436","name":"Johnny Agent"}`, Participant{UserID: 35436, Name: "Johnny Agent"}},
 		{`{"slack_workspace_id":"T1","slack_channel_id":"C2","unknown":[1,2]}`, Participant{SlackWorkspaceID: "T1", SlackChannelID: "C2"}},
 		{`{"msteams_channel_id":"19:x@thread.tacv2"}`, Participant{MSTeamsChannelID: "19:x@thread.tacv2"}},
+		// The reference types the child-ticket ids as strings: any string
+		// decodes, and one that is not an integer keeps its text.
+		{`{"support_group_id":"12x","support_agent_id":"agent-7"}`, Participant{SupportGroupIDText: "12x", SupportAgentIDText: "agent-7"}},
+		{`{"support_group_id":1.5,"support_agent_id":99999999999999999999}`, Participant{SupportGroupIDText: "1.5", SupportAgentIDText: "99999999999999999999"}},
+		{`{"support_group_id":" 12 "}`, Participant{SupportGroupID: 12}},
+		// A Slack user: a workspace without a channel, with a name.
+		{`{"slack_workspace_id":"T1","name":"Ann","user_id":null,"email":null}`, Participant{SlackWorkspaceID: "T1", Name: "Ann"}},
+		{`{"name":null,"email":null,"user_id":null}`, Participant{}},
 	}
 	for _, tc := range cases {
 		var p Participant
 		require.NoError(t, json.Unmarshal([]byte(tc.in), &p), tc.in)
 		assert.Equal(t, tc.want, p, tc.in)
 	}
-	for _, bad := range []string{`{"support_group_id":"12x"}`, `{"user_id":1.5}`, `{"user_id":true}`, `{"name":3}`, `[]`} {
+	for _, bad := range []string{`{"support_group_id":true}`, `{"support_agent_id":{}}`, `{"user_id":1.5}`, `{"user_id":true}`, `{"name":3}`, `[]`} {
 		var p Participant
 		assert.Error(t, json.Unmarshal([]byte(bad), &p), bad)
 	}
@@ -80,8 +88,7 @@ func TestCreateValidationSendsNothing(t *testing.T) {
 		mixed bool
 	}{
 		{"no recipients", CreateRequest{Message: Message{Body: body}}, "message.to", false},
-		{"no body", CreateRequest{Message: Message{To: []Participant{Email("a@example.com")}}}, "message.body", false},
-		{"blank body", CreateRequest{Message: Message{Body: " \n", To: []Participant{Email("a@example.com")}}}, "message.body", false},
+		{"html body only", CreateRequest{Message: Message{HTMLBody: "<p>x</p>", To: []Participant{Email("a@example.com")}}}, "message.html_body", false},
 		{"empty participant", CreateRequest{Message: Message{Body: body, To: []Participant{{}}}}, "message.to[0]", false},
 		{"name without email", CreateRequest{Message: Message{Body: body, To: []Participant{{Name: "Ann"}}}}, "message.to[0].email", false},
 		{"bad email", CreateRequest{Message: Message{Body: body, To: []Participant{Email("not-an-address")}}}, "message.to[0].email", false},
@@ -90,6 +97,9 @@ func TestCreateValidationSendsNothing(t *testing.T) {
 		{"slack without channel", CreateRequest{Message: Message{Body: body, To: []Participant{{SlackWorkspaceID: "T1"}}}}, "message.to[0].slack_channel_id", false},
 		{"slack without workspace", CreateRequest{Message: Message{Body: body, To: []Participant{{SlackChannelID: "C1"}}}}, "message.to[0].slack_workspace_id", false},
 		{"agent without group", CreateRequest{Message: Message{Body: body, To: []Participant{{SupportAgentID: 4}}}}, "message.to[0].support_group_id", false},
+		{"agent text without group", CreateRequest{Message: Message{Body: body, To: []Participant{{SupportAgentIDText: "a"}}}}, "message.to[0].support_group_id", false},
+		{"negative agent", CreateRequest{Message: Message{Body: body, To: []Participant{SupportAgent(1, -4)}}}, "message.to[0].support_agent_id", false},
+		{"name only", CreateRequest{Message: Message{Body: body, To: []Participant{{Name: "Ann"}, Email("a@example.com")}}}, "message.to[0].email", false},
 		{"negative group", CreateRequest{Message: Message{Body: body, To: []Participant{SupportGroup(-2)}}}, "message.to[0].support_group_id", false},
 		{"blank teams", CreateRequest{Message: Message{Body: body, To: []Participant{TeamsChannel(" ")}}}, "message.to[0].msteams_channel_id", false},
 		{"email and slack", CreateRequest{Message: Message{Body: body, To: []Participant{Email("a@example.com"), SlackChannel("T1", "C1")}}}, "message.to[1]", true},
@@ -97,11 +107,12 @@ func TestCreateValidationSendsNothing(t *testing.T) {
 		{"teams and slack", CreateRequest{Message: Message{Body: body, To: []Participant{TeamsChannel("19:a"), SlackChannel("T1", "C1")}}}, "message.to[1]", true},
 		{"one participant of two types", CreateRequest{Message: Message{Body: body, To: []Participant{{Email: "a@example.com", SupportGroupID: 3}}}}, "message.to[0]", true},
 		{"slack sender to e-mail", CreateRequest{Message: Message{Body: body, From: SlackChannel("T1", "C1"), To: []Participant{Email("a@example.com")}}}, "message.from", true},
+		{"e-mail sender to slack", CreateRequest{Message: Message{Body: body, From: Email("b@example.com"), To: []Participant{SlackChannel("T1", "C1")}}}, "message.from", true},
+		{"named e-mail sender to teams", CreateRequest{Message: Message{Body: body, From: NamedEmail("b@example.com", "B"), To: []Participant{TeamsChannel("19:a")}}}, "message.from", true},
+		{"e-mail sender to child ticket", CreateRequest{Message: Message{Body: body, From: Email("b@example.com"), To: []Participant{SupportGroup(3)}}}, "message.from", true},
+		{"teams sender to slack", CreateRequest{Message: Message{Body: body, From: TeamsChannel("19:a"), To: []Participant{SlackChannel("T1", "C1")}}}, "message.from", true},
 		{"incomplete sender", CreateRequest{Message: Message{Body: body, From: Participant{Name: "x"}, To: []Participant{Email("a@example.com")}}}, "message.from.email", false},
-		{"empty external id key", CreateRequest{Message: Message{Body: body, To: []Participant{Email("a@example.com")}}, ExternalIDs: map[string]string{"": "x"}}, "external_ids", false},
-		{"empty message external id key", CreateRequest{Message: Message{Body: body, To: []Participant{Email("a@example.com")}, ExternalIDs: map[string]string{" ": "x"}}}, "message.external_ids", false},
 		{"empty attachment id", CreateRequest{Message: Message{Body: body, To: []Participant{Email("a@example.com")}, AttachmentIDs: []string{""}}}, "message.attachment_ids[0]", false},
-		{"response attachments", CreateRequest{Message: Message{Body: body, To: []Participant{Email("a@example.com")}, Attachments: []Attachment{{ID: "x"}}}}, "message.attachments", false},
 		{"idempotency key with newline", CreateRequest{Message: Message{Body: body, To: []Participant{Email("a@example.com")}}, IdempotencyKey: "a\nb"}, "IdempotencyKey", false},
 		{"idempotency key clash", CreateRequest{Message: Message{Body: body, To: []Participant{Email("a@example.com")}},
 			IdempotencyKey: "k1", ExternalIDs: map[string]string{idempotencyKeyField: "k2"}}, "external_ids." + idempotencyKeyField, false},
@@ -151,18 +162,18 @@ func TestOtherValidationSendsNothing(t *testing.T) {
 		{"show dot-dot id", func(c *Client) error { _, _, err := c.SideConversations.Show(ctx, 1, "..", nil); return err }, "id"},
 		{"show control id", func(c *Client) error { _, _, err := c.SideConversations.Show(ctx, 1, "a\x00b", nil); return err }, "id"},
 		{"show negative ticket", func(c *Client) error { _, _, err := c.SideConversations.Show(ctx, -4, "x", nil); return err }, "ticketID"},
-		{"update nothing", func(c *Client) error {
-			_, _, err := c.SideConversations.Update(ctx, 1, "x", UpdateRequest{})
-			return err
-		}, "side_conversation"},
 		{"update bad state", func(c *Client) error {
 			_, _, err := c.SideConversations.Update(ctx, 1, "x", UpdateRequest{State: "pending"})
 			return err
 		}, "side_conversation.state"},
-		{"reply without to", func(c *Client) error {
-			_, _, err := c.SideConversations.Reply(ctx, 1, "x", ReplyRequest{Message: Message{Body: "hi"}})
+		{"reply with an e-mail sender to slack", func(c *Client) error {
+			_, _, err := c.SideConversations.Reply(ctx, 1, "x", ReplyRequest{Message: Message{Body: "hi", From: Email("b@example.com"), To: []Participant{SlackChannel("T", "C")}}})
 			return err
-		}, "message.to"},
+		}, "message.from"},
+		{"reply to a channel without a workspace", func(c *Client) error {
+			_, _, err := c.SideConversations.Reply(ctx, 1, "x", ReplyRequest{Message: Message{Body: "hi", To: []Participant{{SlackChannelID: "C"}}}})
+			return err
+		}, "message.to[0].slack_workspace_id"},
 		{"reply mixed", func(c *Client) error {
 			_, _, err := c.SideConversations.Reply(ctx, 1, "x", ReplyRequest{Message: Message{Body: "hi", To: []Participant{Agent(1), TeamsChannel("19:a")}}})
 			return err
@@ -180,10 +191,11 @@ func TestOtherValidationSendsNothing(t *testing.T) {
 			_, _, err := c.SideConversations.Import(ctx, 1, ImportRequest{Events: []ImportEvent{{Message: msg}}})
 			return err
 		}, "events[0].created_at"},
-		{"import event without message", func(c *Client) error {
-			_, _, err := c.SideConversations.Import(ctx, 1, ImportRequest{Events: []ImportEvent{{CreatedAt: time.Now()}}})
+		{"import event with a sender of another type", func(c *Client) error {
+			_, _, err := c.SideConversations.Import(ctx, 1, ImportRequest{Events: []ImportEvent{{CreatedAt: time.Now(),
+				Message: Message{Body: "hi", From: Email("b@example.com"), To: []Participant{TeamsChannel("19:a")}}}}})
 			return err
-		}, "events[0].message.body"},
+		}, "events[0].message.from"},
 		{"import events empty", func(c *Client) error {
 			_, _, err := c.SideConversations.ImportEvents(ctx, 1, "x", nil)
 			return err

@@ -29,6 +29,15 @@ func (s State) valid() bool { return s == StateOpen || s == StateClosed }
 
 // SideConversation is a thread attached to a ticket: an e-mail exchange, a
 // Slack or Microsoft Teams channel, or a child ticket.
+//
+// Decoding is tolerant where Zendesk may differ from its examples: an
+// external_ids value that is not a string keeps its JSON text (42 as "42",
+// null as ""), a time may come in RFC 3339 or a common ISO 8601 variant (a
+// space for the T, an offset without a colon, no zone, a date alone) and
+// one that is no time at all, such as "", decodes as the zero time, and
+// null stands for the zero value of any field. A value of a type the
+// reference does not allow, such as a number for a subject, is still an
+// error.
 type SideConversation struct {
 	ID           string            `json:"id"`
 	TicketID     int64             `json:"ticket_id,omitempty"`
@@ -71,6 +80,15 @@ func (sc SideConversation) ChildTicketID() (int64, bool) {
 // SideConversationResult is the answer to Create, Reply, Import and
 // ImportEvents: the conversation as it is now, the event the call made (when
 // Zendesk sends it), and what changed.
+//
+// Zendesk documents Reply's answer as {"side_conversation": {...}} alone:
+// after a Reply, Event and Updates are then empty (Event.ID == ""), and the
+// conversation shows the reply's effect (MessageAddedAt, PreviewText,
+// Participants). To get the reply's event, list the conversation's events
+// (ListEvents, ListEventsIter): it is the latest reply event, or the one
+// whose Message.ExternalIDs holds an id you gave the reply's message. A
+// Reply with an IdempotencyKey that finds an earlier reply returns that
+// reply's event. Create, Import and ImportEvents answer with the event.
 type SideConversationResult struct {
 	Event            Event            `json:"event"`
 	SideConversation SideConversation `json:"side_conversation"`
@@ -185,16 +203,23 @@ type CreateRequest struct {
 	IdempotencyKey string `json:"-"`
 }
 
-// Validate checks the request before anything is sent: a body, at least one
-// recipient, complete participants of one type, non-empty external id keys.
+// Validate checks the request before anything is sent: at least one
+// recipient, complete participants of one type, and the other rules
+// Message.Validate lists.
 func (r CreateRequest) Validate() error {
 	if err := r.Message.validate("message", true); err != nil {
 		return err
 	}
-	if err := validateExternalIDs("external_ids", r.ExternalIDs); err != nil {
-		return err
-	}
 	return validateIdempotencyKey(r.IdempotencyKey, r.ExternalIDs, "external_ids")
+}
+
+// MarshalJSON writes the request as Zendesk documents it: the message's
+// writable fields only (see Message).
+func (r CreateRequest) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Message     messageRequest    `json:"message"`
+		ExternalIDs map[string]string `json:"external_ids,omitempty"`
+	}{r.Message.request(), r.ExternalIDs})
 }
 
 // ReplyRequest is the body of Reply.
@@ -210,29 +235,44 @@ type ReplyRequest struct {
 	IdempotencyKey string `json:"-"`
 }
 
-// Validate checks the request before anything is sent: a body and at least
-// one recipient (Zendesk answers "to is required" otherwise), all of one
-// type.
+// Validate checks the request before anything is sent, by the rules
+// Message.Validate lists. Recipients are optional: a reply without To goes
+// to the conversation's participants.
 func (r ReplyRequest) Validate() error {
-	if err := r.Message.validate("message", true); err != nil {
+	if err := r.Message.validate("message", false); err != nil {
 		return err
 	}
 	return validateIdempotencyKey(r.IdempotencyKey, r.Message.ExternalIDs, "message.external_ids")
 }
 
-// UpdateRequest is the body of Update: the new state, the new subject, or
-// both. Empty fields are left as they are.
+// MarshalJSON writes the request as Zendesk documents it: the message's
+// writable fields only (see Message).
+func (r ReplyRequest) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Message messageRequest `json:"message"`
+	}{r.Message.request()})
+}
+
+// UpdateRequest is the body of Update: the writable properties of a side
+// conversation. Every one is optional; empty fields are not sent, and what
+// is not sent is left as it is.
 type UpdateRequest struct {
 	State   State  `json:"state,omitempty"`
 	Subject string `json:"subject,omitempty"`
+	// ExternalIDs sets the conversation's external_ids, which the reference
+	// lists as writable. It does not say whether Zendesk merges them with
+	// the conversation's keys or replaces them (zendesktest replaces them),
+	// so send every key to keep, sideconv_idempotency_key included when the
+	// conversation was created with an IdempotencyKey.
+	ExternalIDs map[string]string `json:"external_ids,omitempty"`
 }
 
-// Validate checks that the request changes something and that State, when
-// set, is "open" or "closed".
+// Validate checks that State, when set, is "open" or "closed", the values
+// the reference gives ("Update Side Conversation"). An empty UpdateRequest
+// is not refused: the reference makes every property optional ("All
+// properties are optional") and documents no refusal of an update that
+// names none, so it is sent, as {"side_conversation":{}}.
 func (r UpdateRequest) Validate() error {
-	if r.State == "" && strings.TrimSpace(r.Subject) == "" {
-		return invalid("side_conversation", "changes nothing: set State or Subject")
-	}
 	if r.State != "" && !r.State.valid() {
 		return invalidf("side_conversation.state", "must be %q or %q, not %q", StateOpen, StateClosed, r.State)
 	}
@@ -262,23 +302,26 @@ type ImportEvent struct {
 // zendeskTimeLayout is how Zendesk writes times it is sent: UTC, milliseconds.
 const zendeskTimeLayout = "2006-01-02T15:04:05.000Z07:00"
 
-// MarshalJSON writes CreatedAt the way Zendesk's own examples do: UTC with
-// milliseconds.
+// MarshalJSON writes CreatedAt the way Zendesk's own examples do, UTC with
+// milliseconds, and the message's writable fields only (see Message).
 func (e ImportEvent) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		CreatedAt string  `json:"created_at"`
-		Message   Message `json:"message"`
-	}{e.CreatedAt.UTC().Format(zendeskTimeLayout), e.Message})
+		CreatedAt string         `json:"created_at"`
+		Message   messageRequest `json:"message"`
+	}{e.CreatedAt.UTC().Format(zendeskTimeLayout), e.Message.request()})
 }
 
-// Validate checks the conversation's state and every event.
+// Validate checks the conversation's state ("open" or "closed", as the
+// reference gives them for Update) and every event. Beyond the reference,
+// this client asks for at least one event, each with its CreatedAt: an
+// import keeps the times of messages that happened elsewhere, every import
+// example of the reference carries created_at, and a zero time.Time would
+// be sent as the year 1. Messages are checked as Message.Validate says;
+// recipients are optional.
 func (r ImportRequest) Validate() error {
 	sc := r.SideConversation
 	if sc.State != "" && !sc.State.valid() {
 		return invalidf("side_conversation.state", "must be %q or %q, not %q", StateOpen, StateClosed, sc.State)
-	}
-	if err := validateExternalIDs("side_conversation.external_ids", sc.ExternalIDs); err != nil {
-		return err
 	}
 	return validateImportEvents("events", r.Events)
 }
@@ -322,24 +365,7 @@ func validateIdempotencyKey(key string, ids map[string]string, field string) err
 	return nil
 }
 
-// Envelopes, as Zendesk wraps its answers.
-
-type sideConversationRoot struct {
-	SideConversation SideConversation `json:"side_conversation"`
-	Events           []Event          `json:"events,omitempty"`
-}
-
-type sideConversationsRoot struct {
-	SideConversations []SideConversation `json:"side_conversations"`
-	Events            []Event            `json:"events,omitempty"`
-	NextPage          *string            `json:"next_page"`
-	PreviousPage      *string            `json:"previous_page"`
-	Count             int                `json:"count"`
-}
-
-func (r *sideConversationsRoot) pagination() (string, string, int) {
-	return deref(r.NextPage), deref(r.PreviousPage), r.Count
-}
+// Request envelopes.
 
 type updateRoot struct {
 	SideConversation UpdateRequest `json:"side_conversation"`
@@ -443,8 +469,9 @@ func (s *SideConversationsService) listPage(ctx context.Context, cl *call) ([]Si
 	if err != nil {
 		return nil, resp, offsetLimitError(cl, err)
 	}
-	resp.UnmatchedEvents = attachEvents(root.SideConversations, root.Events)
-	return root.SideConversations, resp, nil
+	convs := conversationsOf(root.SideConversations)
+	resp.UnmatchedEvents = attachEvents(convs, eventsOf(root.Events))
+	return convs, resp, nil
 }
 
 // Show returns one side conversation. With opts.IncludeEvents it carries
@@ -462,11 +489,13 @@ func (s *SideConversationsService) Show(ctx context.Context, ticketID int64, id 
 	if err != nil {
 		return nil, resp, err
 	}
+	var sl slab
+	sc := root.SideConversation.into(&sl)
 	if len(root.Events) == 0 {
-		return &root.SideConversation, resp, nil
+		return &sc, resp, nil
 	}
-	one := []SideConversation{root.SideConversation}
-	resp.UnmatchedEvents = attachEvents(one, root.Events)
+	one := []SideConversation{sc}
+	resp.UnmatchedEvents = attachEvents(one, eventsOf(root.Events))
 	return &one[0], resp, nil
 }
 
@@ -503,9 +532,10 @@ func (s *SideConversationsService) Create(ctx context.Context, ticketID int64, r
 	return s.sendKeyed(ctx, cl, k)
 }
 
-// Reply adds a message to a side conversation. Failures and the
-// IdempotencyKey work as for Create; the key is looked for among the
-// conversation's events (see ReplyRequest.IdempotencyKey).
+// Reply adds a message to a side conversation. Without To, the reply goes
+// to the conversation's participants. Failures and the IdempotencyKey work
+// as for Create; the key is looked for among the conversation's events (see
+// ReplyRequest.IdempotencyKey).
 //
 // Zendesk documents the answer as the conversation alone, so the result's
 // Event is empty unless Zendesk sends one. To get the reply's event, list
@@ -535,8 +565,8 @@ func (s *SideConversationsService) Reply(ctx context.Context, ticketID int64, id
 	return s.sendKeyed(ctx, cl, k)
 }
 
-// Update changes the state or subject of a side conversation, for example
-// to close it.
+// Update changes the state, subject or external ids of a side
+// conversation, for example to close it.
 func (s *SideConversationsService) Update(ctx context.Context, ticketID int64, id string, req UpdateRequest) (*SideConversation, *Response, error) {
 	if err := checkPath(ticketID, id); err != nil {
 		return nil, nil, err
@@ -553,7 +583,9 @@ func (s *SideConversationsService) Update(ctx context.Context, ticketID int64, i
 	if err != nil {
 		return nil, resp, err
 	}
-	return &root.SideConversation, resp, nil
+	var sl slab
+	sc := root.SideConversation.into(&sl)
+	return &sc, resp, nil
 }
 
 // Import records a side conversation that happened elsewhere, keeping the
@@ -587,14 +619,15 @@ func (s *SideConversationsService) ImportEvents(ctx context.Context, ticketID in
 	return s.send(ctx, cl)
 }
 
-// send posts a message-carrying request and decodes the result envelope.
+// send posts a message-carrying request and decodes the result envelope,
+// with or without its event.
 func (s *SideConversationsService) send(ctx context.Context, cl *call) (*SideConversationResult, *Response, error) {
-	var out SideConversationResult
-	resp, err := s.client.do(ctx, cl, &out)
+	var root resultRoot
+	resp, err := s.client.do(ctx, cl, &root)
 	if err != nil {
 		return nil, resp, err
 	}
-	return &out, resp, nil
+	return root.value(), resp, nil
 }
 
 // withKey returns a copy of ids with the idempotency key and the
@@ -639,18 +672,20 @@ func sortEvents(events []Event) {
 	slices.SortStableFunc(events, func(a, b Event) int { return a.CreatedAt.Compare(b.CreatedAt) })
 }
 
-// errNoConversation is an answer without the conversation it is about.
-var errNoConversation = errors.New("the answer holds no side conversation with an id")
+// errNoConversation is a success answer without the side_conversation
+// object it must hold. What the object holds is decoded tolerantly: an id
+// Zendesk left null is the empty string, not an error.
+var errNoConversation = errors.New("the answer holds no side_conversation object")
 
-func (r *SideConversationResult) validAnswer() error {
-	if r.SideConversation.ID == "" {
+func (r *resultRoot) validAnswer() error {
+	if r.SideConversation == nil {
 		return errNoConversation
 	}
 	return nil
 }
 
 func (r *sideConversationRoot) validAnswer() error {
-	if r.SideConversation.ID == "" {
+	if r.SideConversation == nil {
 		return errNoConversation
 	}
 	return nil

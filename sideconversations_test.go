@@ -182,20 +182,21 @@ func TestUpdate(t *testing.T) {
 }
 
 // The reference's "Example body" for Update is a whole side conversation;
-// of it, only state and subject are writable, and those are what an
-// UpdateRequest carries.
+// of it, only state, subject and external_ids are writable, and those are
+// what an UpdateRequest carries.
 func TestUpdateReferenceExampleBody(t *testing.T) {
 	t.Parallel()
 	var root updateRoot
 	require.NoError(t, json.Unmarshal(fixture(t, "requests/update_example_body.json"), &root))
-	assert.Equal(t, UpdateRequest{State: StateOpen, Subject: "Help, my printer is on fire!"}, root.SideConversation)
+	assert.Equal(t, UpdateRequest{State: StateOpen, Subject: "Help, my printer is on fire!",
+		ExternalIDs: map[string]string{"my_system_id": "abc-123-xyz"}}, root.SideConversation)
 
 	c, mt, _ := newMockClient(t)
 	rec := register(mt, http.MethodPut, testRoot+"tickets/42/side_conversations/"+convID,
 		reply(200, string(fixture(t, "responses/update_side_conversation.json"))))
 	_, _, err := c.SideConversations.Update(context.Background(), 42, convID, root.SideConversation)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"side_conversation":{"state":"open","subject":"Help, my printer is on fire!"}}`, string(rec.last(t).Body))
+	assert.JSONEq(t, `{"side_conversation":{"state":"open","subject":"Help, my printer is on fire!","external_ids":{"my_system_id":"abc-123-xyz"}}}`, string(rec.last(t).Body))
 }
 
 func TestReply(t *testing.T) {

@@ -240,11 +240,17 @@ func driveReply(t *testing.T, c *zendesk.Client, ids map[string]string) {
 	}})
 	require.NoError(t, err)
 	assert.Equal(t, 200, resp.StatusCode)
-	assert.Equal(t, zendesk.EventReply, res.Event.Type)
-	assert.Equal(t, ids["email"], res.Event.SideConversationID)
-	assert.Equal(t, "Thanks, the refund went out today. Write to user1@example.com with questions.", res.Event.Message.Body)
-	assert.Equal(t, []string{"user2@example.com"}, emailsOf(res.Event.Message.To))
-	assert.True(t, res.Event.CreatedAt.Equal(res.SideConversation.MessageAddedAt), "%s and %s", res.Event.CreatedAt, res.SideConversation.MessageAddedAt)
+	assert.Equal(t, ids["email"], res.SideConversation.ID)
+	assert.Empty(t, res.Event.ID, "the reference's reply answer holds the conversation alone")
+
+	// The reply itself is the conversation's newest event.
+	events, _, err := c.SideConversations.ListEvents(t.Context(), recTicket, ids["email"], nil)
+	require.NoError(t, err)
+	last := events[len(events)-1]
+	assert.Equal(t, zendesk.EventReply, last.Type)
+	assert.Equal(t, "Thanks, the refund went out today. Write to user1@example.com with questions.", last.Message.Body)
+	assert.Equal(t, []string{"user2@example.com"}, emailsOf(last.Message.To))
+	assert.True(t, last.CreatedAt.Equal(res.SideConversation.MessageAddedAt), "%s and %s", last.CreatedAt, res.SideConversation.MessageAddedAt)
 }
 
 func driveUpdate(t *testing.T, c *zendesk.Client, ids map[string]string) {

@@ -176,7 +176,7 @@ func TestParseHelpersOnMalformedInput(t *testing.T) {
 	assert.False(t, ok)
 	assert.Zero(t, n)
 
-	_, kind, problem := parseParticipant(json.RawMessage(`{"email":`))
+	_, kind, problem := parseParticipant(json.RawMessage(`{"email":`), other)
 	assert.Empty(t, kind)
 	assert.Equal(t, "is not a participant object", problem)
 

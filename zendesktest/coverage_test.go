@@ -314,12 +314,13 @@ func TestParticipantValidation(t *testing.T) {
 		return post(t, srv, covList, `{"message":{"body":"b",`+message+`}}`)
 	}
 	cases := map[string]map[string][]string{
-		`"to":[5]`:                                             {"to": {"to[0] must be a participant object"}},
-		`"to":[{"user_id":"abc"}]`:                             {"to": {"to[0] user_id must be an integer"}},
-		`"to":[{"user_id":true}]`:                              {"to": {"to[0] user_id must be an integer"}},
-		`"to":[{"user_id":-5}]`:                                {"to": {"to[0] user_id must be positive"}},
-		`"to":[{"support_group_id":-1}]`:                       {"to": {"to[0] support_group_id and support_agent_id must be positive"}},
-		`"to":[{"support_group_id":1,"support_agent_id":"x"}]`: {"to": {"to[0] support_agent_id must be an integer"}},
+		`"to":[5]`:                       {"to": {"to[0] must be a participant object"}},
+		`"to":[{"user_id":"abc"}]`:       {"to": {"to[0] user_id must be an integer"}},
+		`"to":[{"user_id":true}]`:        {"to": {"to[0] user_id must be an integer"}},
+		`"to":[{"user_id":-5}]`:          {"to": {"to[0] user_id must be positive"}},
+		`"to":[{"support_group_id":-1}]`: {"to": {"to[0] support_group_id and support_agent_id must be positive"}},
+		`"to":[{"support_group_id":1,"support_agent_id":true}]`:              {"to": {"to[0] support_agent_id must be a string or a number"}},
+		`"to":[{"support_group_id":{}}]`:                                     {"to": {"to[0] support_group_id must be a string or a number"}},
 		`"to":[{"email":"a@example.com"}],"from":{"email":"not-an-address"}`: {"from": {`from email "not-an-address" is invalid`}},
 		`"to":[{"email":"a@example.com"}],"from":"agent"`:                    {"from": {"from must be a participant object"}},
 	}
@@ -330,7 +331,6 @@ func TestParticipantValidation(t *testing.T) {
 	// Every problem with external_ids is reported.
 	d := covDetails(t, create(`"to":[{"email":"a@example.com"}],"external_ids":{"  ":"blank","n":null,"o":{},"a":[]}`))
 	assert.ElementsMatch(t, []string{
-		"message keys must not be blank",
 		`message the value of "n" must be a string, not null`,
 		`message the value of "o" must be a string, not an object`,
 		`message the value of "a" must be a string, not an array`,

@@ -7,7 +7,9 @@
 // "details": ...}), offset pagination with absolute next_page links and the
 // 10,000-record limit, sideloaded events, authentication, validation of
 // participants and external_ids, and, when configured, rate limits with
-// Retry-After and the X-Rate-Limit and ratelimit-* headers.
+// Retry-After and the X-Rate-Limit and ratelimit-* headers. It answers as
+// Zendesk's reference documents; where that differs from what Zendesk may
+// also send, an option turns the other shape on (see Answers).
 //
 // Use it through the real client, and check what happened with the state
 // accessors:
@@ -105,12 +107,67 @@
 //
 // RegisterCassette replays a cassette through an httpmock transport.
 //
+// # Answers
+//
+// Every answer has the keys of the reference's examples: Create and the
+// imports answer {event, side_conversation, updates}; Reply, Update and
+// Show answer {side_conversation}; List answers {side_conversations,
+// next_page, previous_page, count}. A side conversation carries every
+// property of the reference's JSON format, ticket_id included (the List and
+// Show examples leave it out; the object's table and example have it). An
+// event carries the keys of the reference's example event (actor,
+// created_at, id, message, side_conversation_id, type, via), and updates
+// when it is an update event. Two options add what the reference's examples
+// do not show, for code that must also handle it:
+//
+//   - WithReplyEvent: Reply answers {side_conversation, event, updates}, as
+//     Create does.
+//   - WithEventTicketIDAndURL: events carry ticket_id and url, which
+//     Zendesk's event reference lists.
+//
+// # Validation
+//
+// The server refuses what the client refuses before sending (see
+// zendesk.Message.Validate for the rules and their sources), with a 422
+// RecordInvalid whose details name the field, but for a message with an
+// html_body and no body, which the client will not send and the server takes
+// without its html_body (see below). It accepts the rest: a reply without
+// "to" (it goes to the conversation's participants other than its sender), a
+// message without a body, a named Slack or Teams participant, a Slack user
+// (a workspace without a channel) anywhere but as a recipient that opens a
+// conversation, an agent by user_id sending to any type, a child-ticket id
+// given as any string, an update that names nothing.
+//
 // # Where it differs from Zendesk
 //
-// Reply answers {side_conversation, event, updates}; Zendesk documents only
-// side_conversation. Rate-limit windows are fixed windows that start with
-// the server. There are no users: user id 1 is the agent the credentials
-// belong to, and other participants are stored as they are sent. An upload
-// sent as application/octet-stream takes the type of its file name's
-// extension.
+// These remain, each for its reason:
+//
+//   - Choices where the reference is silent. A reply to a closed
+//     conversation reopens it, since a thread left closed would hide the new
+//     message. Update replaces external_ids with the object sent, so that a
+//     test notices keys it would lose if Zendesk does the same; an update
+//     that changes nothing makes no event. html_body is rendered from body
+//     as in the reference's example, <div class="zd-comment"><p>...</p></div>;
+//     preview_text is a message's subject, or else the first 100 runes of
+//     its body, and a conversation's is the first 120 runes of its latest
+//     body. A value the server does not know is null, as name and user_id
+//     are in the reference's examples.
+//   - Read-only fields of a request (html_body, preview_text, attachments)
+//     are ignored. The reference shows them only in answers; the client
+//     never sends them.
+//   - attachment_ids must name uploads made to this server, since it has no
+//     others; Zendesk's own would be unknown to it.
+//   - The error descriptions are the server's own words; statuses and
+//     error codes are Zendesk's. A request without its message,
+//     side_conversation or events object is answered 400 InvalidParameter.
+//   - Rate-limit windows are fixed windows that start with the server,
+//     which keeps tests deterministic; Zendesk does not document its
+//     windows.
+//   - There are no users: user id 1 is the agent the credentials belong to,
+//     and other participants are stored as they are sent, unchecked.
+//     Tickets exist only as configured, and child tickets are numbered from
+//     FirstChildTicketID.
+//   - An upload sent as application/octet-stream takes the type of its
+//     file name's extension, since Go's multipart.Writer labels every file
+//     so.
 package zendesktest

@@ -10,6 +10,7 @@ import (
 	_ "image/jpeg" // image sizes of uploads
 	_ "image/png"  // image sizes of uploads
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -165,11 +166,12 @@ type resultOut struct {
 	Updates          map[string]any  `json:"updates"`
 }
 
-// result answers status with the envelope of Create, Reply and the imports:
-// the event made, the conversation as it is now, and what changed.
-func (r *response) result(status int, ev zendesk.Event, sc zendesk.SideConversation, updates zendesk.Updates) {
-	evOut := eventToWire(ev)
-	r.setJSON(status, resultOut{Event: &evOut, SideConversation: conversationToWire(sc), Updates: updatesToWire(updates)})
+// result answers status with the envelope of Create, the imports, and
+// Reply under WithReplyEvent: the event made, the conversation as it is
+// now, and what changed.
+func (s *Server) result(resp *response, status int, ev zendesk.Event, sc zendesk.SideConversation, updates zendesk.Updates) {
+	evOut := eventToWire(ev, s.cfg.eventLinks)
+	resp.setJSON(status, resultOut{Event: &evOut, SideConversation: conversationToWire(sc), Updates: updatesToWire(updates)})
 }
 
 type eventsOut struct {
@@ -203,7 +205,7 @@ func (s *Server) handleList(rq *request, resp *response) {
 	for _, c := range convs[start:end] {
 		out.SideConversations = append(out.SideConversations, conversationToWire(c.sc))
 		if include {
-			events = append(events, eventsToWire(c.sortedEvents())...)
+			events = append(events, eventsToWire(c.sortedEvents(), s.cfg.eventLinks)...)
 		}
 	}
 	if include {
@@ -223,7 +225,7 @@ func (s *Server) handleShow(rq *request, resp *response) {
 	}
 	out := showOut{SideConversation: conversationToWire(c.sc)}
 	if includesEvents(rq.r.URL.Query()) {
-		events := eventsToWire(c.sortedEvents())
+		events := eventsToWire(c.sortedEvents(), s.cfg.eventLinks)
 		out.Events = &events
 	}
 	resp.setJSON(http.StatusOK, out)
@@ -240,7 +242,7 @@ func (s *Server) handleEvents(rq *request, resp *response) {
 	}
 	events := c.sortedEvents()
 	start, end := p.bounds(len(events))
-	out := eventsOut{Events: eventsToWire(events[start:end]), Count: len(events)}
+	out := eventsOut{Events: eventsToWire(events[start:end], s.cfg.eventLinks), Count: len(events)}
 	out.NextPage, out.PreviousPage = s.links(rq, p, len(events), false)
 	resp.setJSON(http.StatusOK, out)
 }
@@ -292,7 +294,7 @@ func (s *Server) handleCreate(rq *request, resp *response) {
 		return
 	}
 	details := validationErrors{}
-	pm := s.parseMessage(in.Message, messageRules{requireTo: true}, details)
+	pm := s.parseMessage(in.Message, messageRules{opening: true}, details)
 	ids := conversationExternalIDs(in.ExternalIDs, details)
 	if len(details) > 0 {
 		resp.invalid(details)
@@ -332,9 +334,14 @@ func (s *Server) handleCreate(rq *request, resp *response) {
 	s.appendEvent(c, ev)
 	s.sent = append(s.sent, cloneEvent(ev))
 
-	resp.result(http.StatusCreated, ev, c.sc, zendesk.Updates{})
+	s.result(resp, http.StatusCreated, ev, c.sc, zendesk.Updates{})
 }
 
+// handleUpdate writes the properties sent, all optional ("Update Side
+// Conversation"): state, subject and external_ids. An update that changes
+// nothing answers the conversation as it is and makes no event; one that
+// changes the state or subject makes an update event. external_ids replace
+// the conversation's.
 func (s *Server) handleUpdate(rq *request, resp *response) {
 	c := s.lookupConversation(rq, resp)
 	if c == nil {
@@ -342,8 +349,9 @@ func (s *Server) handleUpdate(rq *request, resp *response) {
 	}
 	var in struct {
 		SideConversation *struct {
-			State   json.RawMessage `json:"state"`
-			Subject json.RawMessage `json:"subject"`
+			State       json.RawMessage `json:"state"`
+			Subject     json.RawMessage `json:"subject"`
+			ExternalIDs json.RawMessage `json:"external_ids"`
 		} `json:"side_conversation"`
 	}
 	if !decodeJSON(rq.body, &in, resp) {
@@ -365,6 +373,8 @@ func (s *Server) handleUpdate(rq *request, resp *response) {
 		}
 		subject = strings.TrimSpace(subject)
 	}
+	setIDs := !isAbsent(in.SideConversation.ExternalIDs)
+	ids := conversationExternalIDs(in.SideConversation.ExternalIDs, details)
 	if len(details) > 0 {
 		resp.invalid(details)
 		return
@@ -377,13 +387,11 @@ func (s *Server) handleUpdate(rq *request, resp *response) {
 	if subject != "" && subject != c.sc.Subject {
 		updates.Subject = subject
 	}
-	if state == "" && subject == "" {
-		resp.badRequest("InvalidParameter", "Invalid parameter: side_conversation needs a state or a subject")
-		return
-	}
-	if updates == (zendesk.Updates{}) {
-		// The values are the current ones: nothing happens, as for any
-		// PUT sent twice (a retry after a lost answer, say).
+	idsChange := setIDs && !maps.Equal(ids, c.sc.ExternalIDs)
+	if updates == (zendesk.Updates{}) && !idsChange {
+		// Nothing to change, or the values are the current ones: nothing
+		// happens, as for any PUT sent twice (a retry after a lost
+		// answer, say).
 		resp.setJSON(http.StatusOK, showOut{SideConversation: conversationToWire(c.sc)})
 		return
 	}
@@ -395,16 +403,22 @@ func (s *Server) handleUpdate(rq *request, resp *response) {
 	if updates.Subject != "" {
 		c.sc.Subject = updates.Subject
 	}
+	if idsChange {
+		c.sc.ExternalIDs = ids
+	}
 	c.sc.UpdatedAt = now
-	ev := s.newEvent(&c.sc, zendesk.EventUpdate, now, s.agent())
-	ev.Updates = updates
-	s.appendEvent(c, ev)
+	if updates != (zendesk.Updates{}) {
+		ev := s.newEvent(&c.sc, zendesk.EventUpdate, now, s.agent())
+		ev.Updates = updates
+		s.appendEvent(c, ev)
+	}
 	resp.setJSON(http.StatusOK, showOut{SideConversation: conversationToWire(c.sc)})
 }
 
-// handleReply answers 200 {side_conversation, event, updates}. Zendesk
-// documents only side_conversation; the client decodes the others when
-// they come.
+// handleReply answers 200 {"side_conversation": ...}, as the reference
+// documents, or with the event and updates too under WithReplyEvent. A
+// reply without "to" goes to the conversation's participants other than
+// its sender.
 func (s *Server) handleReply(rq *request, resp *response) {
 	c := s.lookupConversation(rq, resp)
 	if c == nil {
@@ -420,10 +434,6 @@ func (s *Server) handleReply(rq *request, resp *response) {
 		resp.badRequest("InvalidParameter", "Invalid parameter: message is required")
 		return
 	}
-	if noRecipients(in.Message.To) {
-		resp.badRequest("InvalidParameter", "Invalid parameter: to is required")
-		return
-	}
 	details := validationErrors{}
 	pm := s.parseMessage(in.Message, messageRules{subject: c.sc.Subject}, details)
 	if len(details) > 0 {
@@ -433,6 +443,9 @@ func (s *Server) handleReply(rq *request, resp *response) {
 
 	now := s.now()
 	msg := pm.msg
+	if len(msg.To) == 0 {
+		msg.To = othersThan(c.sc.Participants, msg.From)
+	}
 	msg.Attachments = s.attachmentsFor(c.sc.TicketID, c.sc.ID, pm.uploads)
 	var updates zendesk.Updates
 	if c.sc.State != zendesk.StateOpen {
@@ -450,16 +463,23 @@ func (s *Server) handleReply(rq *request, resp *response) {
 	s.appendEvent(c, ev)
 	s.sent = append(s.sent, cloneEvent(ev))
 
-	resp.result(http.StatusOK, ev, c.sc, updates)
+	if s.cfg.replyEvent {
+		s.result(resp, http.StatusOK, ev, c.sc, updates)
+		return
+	}
+	resp.setJSON(http.StatusOK, showOut{SideConversation: conversationToWire(c.sc)})
 }
 
-// noRecipients reports whether "to" is missing, null or an empty array.
-func noRecipients(raw json.RawMessage) bool {
-	if isAbsent(raw) {
-		return true
+// othersThan returns the participants other than sender.
+func othersThan(participants []zendesk.Participant, sender zendesk.Participant) []zendesk.Participant {
+	var out []zendesk.Participant
+	skip := participantKey(sender)
+	for _, p := range participants {
+		if participantKey(p) != skip {
+			out = append(out, p)
+		}
 	}
-	var items []json.RawMessage
-	return json.Unmarshal(raw, &items) == nil && len(items) == 0
+	return out
 }
 
 // importedEvent is a validated event of an import.
@@ -583,7 +603,7 @@ func (s *Server) handleImport(rq *request, resp *response) {
 	c := s.addConversation(sc)
 	stored := s.addImported(c, events, zendesk.EventCreate)
 
-	resp.result(http.StatusCreated, stored[0], c.sc, zendesk.Updates{})
+	s.result(resp, http.StatusCreated, stored[0], c.sc, zendesk.Updates{})
 }
 
 func (s *Server) handleImportEvents(rq *request, resp *response) {
@@ -610,7 +630,7 @@ func (s *Server) handleImportEvents(rq *request, resp *response) {
 	stored := s.addImported(c, events, zendesk.EventReply)
 	c.sc.UpdatedAt = s.now()
 
-	resp.result(http.StatusCreated, stored[0], c.sc, zendesk.Updates{})
+	s.result(resp, http.StatusCreated, stored[0], c.sc, zendesk.Updates{})
 }
 
 // handleIncremental serves the incremental export of every ticket's
@@ -643,7 +663,7 @@ func (s *Server) handleIncremental(rq *request, resp *response) {
 	}
 	out := incrementalOut{Events: make([]eventOut, 0, len(all)), EndTime: start, Count: len(all)}
 	for _, e := range all {
-		out.Events = append(out.Events, eventToWire(cloneEvent(e.ev)))
+		out.Events = append(out.Events, eventToWire(cloneEvent(e.ev), s.cfg.eventLinks))
 	}
 	if len(all) > 0 {
 		out.EndTime = all[len(all)-1].ev.CreatedAt.Unix()

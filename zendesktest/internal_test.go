@@ -118,7 +118,6 @@ func TestPathMatches(t *testing.T) {
 func TestTextHelpers(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, `<div class="zd-comment"><p>a &amp; b</p><p>c<br>d</p></div>`, htmlFromBody("a & b\r\n \r\nc\nd\n"))
-	assert.Equal(t, "Hi\nthere\n\nBye", textFromHTML("<div><p>Hi<br/>there</p><p>Bye</p></div>"))
 	assert.Equal(t, "a b c", preview("  a\n b\tc ", 10))
 	assert.Equal(t, "ab", preview("abc", 2))
 	assert.Equal(t, int64(1), ceilSeconds(time.Millisecond))

@@ -59,6 +59,11 @@ type config struct {
 
 	incrementalPageSize int
 
+	// replyEvent and eventLinks turn on answers beyond the reference's
+	// examples (WithReplyEvent, WithEventTicketIDAndURL).
+	replyEvent bool
+	eventLinks bool
+
 	// rateClock measures the rate-limit windows. It is the real clock
 	// (monotonic) by default; the package's own tests replace it.
 	rateClock func() time.Time
@@ -148,6 +153,25 @@ func WithIncrementalPageSize(n int) Option {
 			c.incrementalPageSize = n
 		}
 	}
+}
+
+// WithReplyEvent makes Reply answer {"side_conversation", "event",
+// "updates"}, as Create does, instead of the {"side_conversation"} the
+// reference documents (the default). Use it to test code that reads the
+// reply's event from the answer when Zendesk sends one; code that must work
+// against Zendesk as documented should not rely on it.
+func WithReplyEvent() Option {
+	return func(c *config) { c.replyEvent = true }
+}
+
+// WithEventTicketIDAndURL adds ticket_id (null for none) and url, the API
+// URL of the event, to every event the server writes: in the answers of
+// Create, the imports and Reply (with WithReplyEvent), the event lists, the
+// sideloaded events and the incremental export. Zendesk's event reference
+// lists both properties, but the reference's example event has neither, so
+// by default they are left out.
+func WithEventTicketIDAndURL() Option {
+	return func(c *config) { c.eventLinks = true }
 }
 
 // RecordedRequest is one request that reached the server, whatever the

@@ -102,15 +102,16 @@ type recSession struct {
 	Created              []recConv
 	CreateEvents         []zendesk.EventType
 	AttachmentIDs        []string
-	ReplyEvent           zendesk.EventType
-	ReplyEventID         string
-	Updated              recConv
-	FirstPage            []recConv
-	FirstPageCount       int
-	NextPagePath         string
-	All                  []recConv
-	Events               []recConv
-	RequestIDs           []string
+	// Zendesk answers a reply with the conversation alone.
+	RepliedTo      string
+	ReplyEventID   string
+	Updated        recConv
+	FirstPage      []recConv
+	FirstPageCount int
+	NextPagePath   string
+	All            []recConv
+	Events         []recConv
+	RequestIDs     []string
 }
 
 // recDrive makes the calls of a recorded session: an upload, three
@@ -157,7 +158,7 @@ func recDrive(t *testing.T, c *zendesk.Client) recSession {
 		To:   []zendesk.Participant{zendesk.Email(recPartner)},
 	}})
 	require.NoError(t, err)
-	out.ReplyEvent, out.ReplyEventID = rep.Event.Type, rep.Event.ID
+	out.RepliedTo, out.ReplyEventID = rep.SideConversation.ID, rep.Event.ID
 
 	upd, _, err := sc.Update(ctx, recTicket, out.Created[2].ID, zendesk.UpdateRequest{State: zendesk.StateClosed})
 	require.NoError(t, err)
@@ -198,7 +199,8 @@ func TestVCRRecordsScrubsAndReplaysSDKCalls(t *testing.T) {
 	require.Len(t, recorded.Created, 3)
 	assert.Equal(t, []zendesk.EventType{zendesk.EventCreate, zendesk.EventCreate, zendesk.EventCreate}, recorded.CreateEvents)
 	assert.Equal(t, []string{recorded.UploadID}, recorded.AttachmentIDs)
-	assert.Equal(t, zendesk.EventReply, recorded.ReplyEvent)
+	assert.Equal(t, recorded.Created[0].ID, recorded.RepliedTo)
+	assert.Empty(t, recorded.ReplyEventID, "the reference's reply answer holds no event")
 	assert.Equal(t, zendesk.StateClosed, recorded.Updated.State)
 	assert.Len(t, recorded.FirstPage, 2)
 	assert.Equal(t, "/api/v2/tickets/42/side_conversations?include=events&page=2&per_page=2", recorded.NextPagePath)

@@ -19,10 +19,12 @@ import (
 // Request bodies, decoded into our own structs so that wrong types can be
 // told apart from missing values.
 
+// messageIn is a message of a request: its writable fields. Zendesk's
+// answers add html_body, preview_text and attachments, which the reference
+// shows only there; in a request they are ignored, as read-only fields are.
 type messageIn struct {
 	Subject       string          `json:"subject"`
 	Body          string          `json:"body"`
-	HTMLBody      string          `json:"html_body"`
 	From          json.RawMessage `json:"from"`
 	To            json.RawMessage `json:"to"`
 	ExternalIDs   json.RawMessage `json:"external_ids"`
@@ -145,9 +147,55 @@ func deref(s *string) string {
 	return *s
 }
 
+// parseSupportID reads a child-ticket id, which the reference types as a
+// string and its examples send as a number: a number or a numeric string
+// is the id, another string is kept as text; null or "" is nothing.
+func parseSupportID(raw json.RawMessage) (int64, string, bool) {
+	if isAbsent(raw) {
+		return 0, "", true
+	}
+	raw = bytes.TrimSpace(raw)
+	switch raw[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return 0, "", false
+		}
+		t := strings.TrimSpace(s)
+		if t == "" {
+			return 0, "", true
+		}
+		if n, err := strconv.ParseInt(t, 10, 64); err == nil {
+			return n, "", true
+		}
+		return 0, s, true
+	case 't', 'f', '{', '[':
+		return 0, "", false
+	}
+	if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+		return n, "", true
+	}
+	return 0, string(raw), true
+}
+
+// participantRole is where a participant stands in a request.
+type participantRole int
+
+const (
+	// opening: a recipient of Create, which opens a conversation of its
+	// type ("Side conversation types").
+	opening participantRole = iota
+	// other: a sender, a reply's recipient, an imported message's
+	// participant.
+	other
+)
+
 // parseParticipant reads one participant object and returns it with its
-// type, or the reason it is invalid.
-func parseParticipant(raw json.RawMessage) (zendesk.Participant, zendesk.Channel, string) {
+// type, or the reason it is invalid. The rules are the reference's
+// ("Participants", "Side conversation types") and the client's own checks
+// beyond it that zendesk.Message.Validate lists, so that the server refuses
+// what the client refuses.
+func parseParticipant(raw json.RawMessage, role participantRole) (zendesk.Participant, zendesk.Channel, string) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
 		return zendesk.Participant{}, "", "must be a participant object"
@@ -165,11 +213,11 @@ func parseParticipant(raw json.RawMessage) (zendesk.Participant, zendesk.Channel
 	if p.UserID, ok = parseFlexID(in.UserID); !ok {
 		return p, "", "user_id must be an integer"
 	}
-	if p.SupportGroupID, ok = parseFlexID(in.SupportGroupID); !ok {
-		return p, "", "support_group_id must be an integer"
+	if p.SupportGroupID, p.SupportGroupIDText, ok = parseSupportID(in.SupportGroupID); !ok {
+		return p, "", "support_group_id must be a string or a number"
 	}
-	if p.SupportAgentID, ok = parseFlexID(in.SupportAgentID); !ok {
-		return p, "", "support_agent_id must be an integer"
+	if p.SupportAgentID, p.SupportAgentIDText, ok = parseSupportID(in.SupportAgentID); !ok {
+		return p, "", "support_agent_id must be a string or a number"
 	}
 	p.Name = strings.TrimSpace(deref(in.Name))
 	p.Email = strings.TrimSpace(deref(in.Email))
@@ -177,14 +225,16 @@ func parseParticipant(raw json.RawMessage) (zendesk.Participant, zendesk.Channel
 	p.SlackChannelID = strings.TrimSpace(deref(in.SlackChannelID))
 	p.MSTeamsChannelID = strings.TrimSpace(deref(in.MSTeamsChannelID))
 
+	// name belongs to every type ("Participants"); the other properties
+	// decide the type.
 	var kinds []zendesk.Channel
-	if p.UserID != 0 || p.Email != "" || p.Name != "" {
+	if p.UserID != 0 || p.Email != "" {
 		kinds = append(kinds, zendesk.ChannelEmail)
 	}
 	if p.SlackWorkspaceID != "" || p.SlackChannelID != "" {
 		kinds = append(kinds, zendesk.ChannelSlack)
 	}
-	if p.SupportGroupID != 0 || p.SupportAgentID != 0 {
+	if p.SupportGroupID != 0 || p.SupportAgentID != 0 || p.SupportGroupIDText != "" || p.SupportAgentIDText != "" {
 		kinds = append(kinds, zendesk.ChannelChildTicket)
 	}
 	if p.MSTeamsChannelID != "" {
@@ -192,7 +242,10 @@ func parseParticipant(raw json.RawMessage) (zendesk.Participant, zendesk.Channel
 	}
 	switch len(kinds) {
 	case 0:
-		return p, "", "has no participant fields: set user_id, email (and name), slack_workspace_id and slack_channel_id, support_group_id (and support_agent_id), or msteams_channel_id"
+		if p.Name != "" {
+			return p, "", "name needs an email (or set user_id)"
+		}
+		return p, "", "has no participant fields: set user_id, email (and name), slack_workspace_id (and slack_channel_id), support_group_id (and support_agent_id), or msteams_channel_id"
 	case 1:
 	default:
 		names := make([]string, len(kinds))
@@ -206,18 +259,19 @@ func parseParticipant(raw json.RawMessage) (zendesk.Participant, zendesk.Channel
 		switch {
 		case p.UserID < 0:
 			return p, "", "user_id must be positive"
-		case p.UserID == 0 && p.Email == "":
-			return p, "", "name needs an email (or set user_id)"
 		case p.Email != "" && !plausibleEmail(p.Email):
 			return p, "", fmt.Sprintf("email %q is invalid", p.Email)
 		}
 	case zendesk.ChannelSlack:
-		if p.SlackWorkspaceID == "" || p.SlackChannelID == "" {
-			return p, "", "a Slack participant needs both slack_workspace_id and slack_channel_id"
+		switch {
+		case p.SlackWorkspaceID == "":
+			return p, "", "a Slack participant needs slack_workspace_id"
+		case p.SlackChannelID == "" && role == opening:
+			return p, "", "a Slack side conversation is opened in a channel: slack_channel_id is required"
 		}
 	case zendesk.ChannelChildTicket:
 		switch {
-		case p.SupportGroupID == 0:
+		case p.SupportGroupID == 0 && p.SupportGroupIDText == "":
 			return p, "", "support_agent_id needs support_group_id"
 		case p.SupportGroupID < 0 || p.SupportAgentID < 0:
 			return p, "", "support_group_id and support_agent_id must be positive"
@@ -226,13 +280,22 @@ func parseParticipant(raw json.RawMessage) (zendesk.Participant, zendesk.Channel
 	return p, kinds[0], ""
 }
 
+// plausibleEmail is the client's check: one bare address.
 func plausibleEmail(s string) bool {
 	at := strings.LastIndexByte(s, '@')
-	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t\r\n<>,;")
+	if at <= 0 || at == len(s)-1 {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || r == '<' || r == '>' || r == ',' || r == ';' {
+			return false
+		}
+	}
+	return true
 }
 
 // parseRecipients reads a message's "to": participants all of one type.
-func parseRecipients(raw json.RawMessage) ([]zendesk.Participant, zendesk.Channel, []string) {
+func parseRecipients(raw json.RawMessage, role participantRole) ([]zendesk.Participant, zendesk.Channel, []string) {
 	if isAbsent(raw) {
 		return nil, "", nil
 	}
@@ -245,7 +308,7 @@ func parseRecipients(raw json.RawMessage) ([]zendesk.Participant, zendesk.Channe
 	var first zendesk.Channel
 	firstIndex := -1
 	for i, item := range items {
-		p, kind, problem := parseParticipant(item)
+		p, kind, problem := parseParticipant(item, role)
 		if problem != "" {
 			problems = append(problems, fmt.Sprintf("to[%d] %s", i, problem))
 			continue
@@ -303,10 +366,6 @@ func parseExternalIDs(raw json.RawMessage) (map[string]string, []string) {
 			problems = append(problems, fmt.Sprintf("the value of %q must be a string, not %s", k, jsonKind(v)))
 			continue
 		}
-		if strings.TrimSpace(k) == "" {
-			problems = append(problems, "keys must not be blank")
-			continue
-		}
 		out[k] = s
 	}
 	return out, problems
@@ -333,9 +392,9 @@ func jsonKind(v json.RawMessage) string {
 
 // messageRules says how a message is checked and completed.
 type messageRules struct {
-	// requireTo asks for at least one recipient (Create; Reply checks
-	// earlier and answers 400).
-	requireTo bool
+	// opening is set for the first message of Create: it needs a
+	// recipient, and its recipients open a conversation of their type.
+	opening bool
 	// subject is used when the message has none.
 	subject string
 	// label prefixes the reasons, such as "events[1].message: ".
@@ -351,9 +410,9 @@ type parsedMessage struct {
 }
 
 // parseMessage validates a message and completes it the way Zendesk does:
-// html_body from body (or body from html_body), preview_text, the agent as
-// the sender when none is named. Problems go into details. The caller
-// holds s.mu.
+// html_body from body, preview_text, the agent as the sender when none is
+// named. No body is required: the reference asks for none. Problems go
+// into details. The caller holds s.mu.
 func (s *Server) parseMessage(in *messageIn, rules messageRules, details validationErrors) parsedMessage {
 	var pm parsedMessage
 	m := &pm.msg
@@ -361,27 +420,24 @@ func (s *Server) parseMessage(in *messageIn, rules messageRules, details validat
 	if m.Subject == "" {
 		m.Subject = rules.subject
 	}
-	m.Body, m.HTMLBody = in.Body, in.HTMLBody
-	switch {
-	case strings.TrimSpace(in.Body) == "" && strings.TrimSpace(in.HTMLBody) == "":
-		details.add("body", "%sbody is required (or html_body)", rules.label)
-	case strings.TrimSpace(in.HTMLBody) == "":
-		m.HTMLBody = htmlFromBody(in.Body)
-	case strings.TrimSpace(in.Body) == "":
-		m.Body = textFromHTML(in.HTMLBody)
-	}
+	m.Body = in.Body
+	m.HTMLBody = htmlFromBody(in.Body)
 	if m.Subject != "" {
 		m.PreviewText = m.Subject
 	} else {
 		m.PreviewText = preview(m.Body, messagePreviewLength)
 	}
 
-	to, channel, problems := parseRecipients(in.To)
+	role := other
+	if rules.opening {
+		role = opening
+	}
+	to, channel, problems := parseRecipients(in.To, role)
 	for _, p := range problems {
 		details.add("to", "%s%s", rules.label, p)
 	}
-	if rules.requireTo && len(to) == 0 && len(problems) == 0 {
-		details.add("to", "%sto needs at least one participant", rules.label)
+	if rules.opening && len(to) == 0 && len(problems) == 0 {
+		details.add("to", "%sto needs at least one participant to create a side conversation", rules.label)
 	}
 	pm.channel = channel
 	for _, p := range to {
@@ -390,11 +446,12 @@ func (s *Server) parseMessage(in *messageIn, rules messageRules, details validat
 
 	m.From = s.agent()
 	if !isAbsent(in.From) {
-		from, kind, problem := parseParticipant(in.From)
+		from, kind, problem := parseParticipant(in.From, other)
 		switch {
 		case problem != "":
 			details.add("from", "%sfrom %s", rules.label, problem)
-		case kind != zendesk.ChannelEmail && channel != "" && kind != channel:
+		case from.UserID == 0 && channel != "" && kind != channel:
+			// An agent by user_id may write to any type.
 			details.add("from", "%sfrom is a %s participant but the recipients are %s: participant types cannot be mixed in one message",
 				rules.label, kind, channel)
 		default:
@@ -461,9 +518,12 @@ func (s *Server) attachmentsFor(ticketID int64, convID string, uploads []*upload
 func participantKey(p zendesk.Participant) string {
 	switch p.Channel() {
 	case zendesk.ChannelSlack:
+		if p.SlackChannelID == "" { // a Slack user, known by name
+			return "slack-user:" + p.SlackWorkspaceID + "/" + p.Name
+		}
 		return "slack:" + p.SlackWorkspaceID + "/" + p.SlackChannelID
 	case zendesk.ChannelChildTicket:
-		return "group:" + itoa(p.SupportGroupID) + "/" + itoa(p.SupportAgentID)
+		return "group:" + itoa(p.SupportGroupID) + p.SupportGroupIDText + "/" + itoa(p.SupportAgentID) + p.SupportAgentIDText
 	case zendesk.ChannelMSTeams:
 		return "teams:" + p.MSTeamsChannelID
 	}
@@ -514,39 +574,6 @@ func htmlFromBody(body string) string {
 	flush()
 	b.WriteString("</div>")
 	return b.String()
-}
-
-// textFromHTML is the plain text of an html_body: tags dropped, paragraphs
-// and line breaks kept as new lines, entities decoded.
-func textFromHTML(h string) string {
-	var b strings.Builder
-	var tag strings.Builder
-	inTag := false
-	for _, r := range h {
-		switch {
-		case inTag && r == '>':
-			inTag = false
-			name := strings.ToLower(strings.TrimSpace(tag.String()))
-			switch {
-			case strings.HasPrefix(name, "br"):
-				b.WriteString("\n")
-			case name == "/p" || name == "/div" || name == "/li":
-				b.WriteString("\n\n")
-			}
-		case inTag:
-			tag.WriteRune(r)
-		case r == '<':
-			inTag = true
-			tag.Reset()
-		default:
-			b.WriteRune(r)
-		}
-	}
-	text := html.UnescapeString(b.String())
-	for strings.Contains(text, "\n\n\n") {
-		text = strings.ReplaceAll(text, "\n\n\n", "\n\n")
-	}
-	return strings.TrimSpace(text)
 }
 
 // preview is text on one line, cut to n runes.
@@ -602,17 +629,21 @@ type conversationOut struct {
 	URL            string            `json:"url"`
 }
 
+// eventOut is an event as the reference's example shows it: actor,
+// created_at, id, message, side_conversation_id, type, via, and updates
+// for an update. ticket_id and url are there only with
+// WithEventTicketIDAndURL.
 type eventOut struct {
-	Actor              map[string]any `json:"actor"`
-	CreatedAt          any            `json:"created_at"`
-	ID                 string         `json:"id"`
-	Message            *messageOut    `json:"message,omitempty"`
-	SideConversationID string         `json:"side_conversation_id"`
-	TicketID           any            `json:"ticket_id"`
-	Type               string         `json:"type"`
-	Updates            map[string]any `json:"updates,omitempty"`
-	URL                string         `json:"url,omitempty"`
-	Via                string         `json:"via"`
+	Actor              map[string]any  `json:"actor"`
+	CreatedAt          any             `json:"created_at"`
+	ID                 string          `json:"id"`
+	Message            *messageOut     `json:"message,omitempty"`
+	SideConversationID string          `json:"side_conversation_id"`
+	TicketID           json.RawMessage `json:"ticket_id,omitempty"`
+	Type               string          `json:"type"`
+	Updates            map[string]any  `json:"updates,omitempty"`
+	URL                string          `json:"url,omitempty"`
+	Via                string          `json:"via"`
 }
 
 type messageOut struct {
@@ -646,34 +677,44 @@ type uploadOut struct {
 	Width       int    `json:"width"`
 }
 
-// participantOut writes the fields of the participant's type, null where
-// Zendesk knows nothing.
+// participantOut writes an e-mail participant as the reference's examples
+// do (email, name and user_id, null where unknown), and a participant of
+// another type with the fields it has, name included.
 func participantOut(p zendesk.Participant) map[string]any {
 	if p == (zendesk.Participant{}) {
 		return nil
 	}
 	m := map[string]any{}
-	switch p.Channel() {
-	case zendesk.ChannelSlack:
-		m["slack_workspace_id"] = p.SlackWorkspaceID
-		m["slack_channel_id"] = p.SlackChannelID
-		if p.Name != "" {
-			m["name"] = p.Name
-		}
-	case zendesk.ChannelChildTicket:
-		m["support_group_id"] = p.SupportGroupID
-		m["support_agent_id"] = idOrNull(p.SupportAgentID)
-	case zendesk.ChannelMSTeams:
-		m["msteams_channel_id"] = p.MSTeamsChannelID
-		if p.Name != "" {
-			m["name"] = p.Name
-		}
-	default:
+	if c := p.Channel(); c == zendesk.ChannelEmail || c == "" {
 		m["email"] = stringOrNull(p.Email)
 		m["name"] = stringOrNull(p.Name)
 		m["user_id"] = idOrNull(p.UserID)
+		return m
+	}
+	set := func(key string, v any, ok bool) {
+		if ok {
+			m[key] = v
+		}
+	}
+	set("user_id", p.UserID, p.UserID != 0)
+	set("email", p.Email, p.Email != "")
+	set("name", p.Name, p.Name != "")
+	set("slack_workspace_id", p.SlackWorkspaceID, p.SlackWorkspaceID != "")
+	set("slack_channel_id", p.SlackChannelID, p.SlackChannelID != "")
+	set("msteams_channel_id", p.MSTeamsChannelID, p.MSTeamsChannelID != "")
+	if p.Channel() == zendesk.ChannelChildTicket {
+		m["support_group_id"] = idOrText(p.SupportGroupID, p.SupportGroupIDText)
+		m["support_agent_id"] = idOrText(p.SupportAgentID, p.SupportAgentIDText)
 	}
 	return m
+}
+
+// idOrText is a child-ticket id as it came: a number, a text, or null.
+func idOrText(id int64, text string) any {
+	if id == 0 && text != "" {
+		return text
+	}
+	return idOrNull(id)
 }
 
 func participantsOut(ps []zendesk.Participant) []map[string]any {
@@ -710,16 +751,22 @@ func conversationToWire(sc zendesk.SideConversation) conversationOut {
 	}
 }
 
-func eventToWire(ev zendesk.Event) eventOut {
+// eventToWire writes an event, with ticket_id and url when links is set.
+func eventToWire(ev zendesk.Event, links bool) eventOut {
 	out := eventOut{
 		Actor:              participantOut(ev.Actor),
 		CreatedAt:          timeOut(ev.CreatedAt, eventTimeLayout),
 		ID:                 ev.ID,
 		SideConversationID: ev.SideConversationID,
-		TicketID:           idOrNull(ev.TicketID),
 		Type:               string(ev.Type),
-		URL:                ev.URL,
 		Via:                ev.Via,
+	}
+	if links {
+		out.TicketID = json.RawMessage("null")
+		if ev.TicketID != 0 {
+			out.TicketID = strconv.AppendInt(nil, ev.TicketID, 10)
+		}
+		out.URL = ev.URL
 	}
 	if ev.Message != nil {
 		m := ev.Message
@@ -758,10 +805,10 @@ func updatesToWire(u zendesk.Updates) map[string]any {
 	return m
 }
 
-func eventsToWire(evs []zendesk.Event) []eventOut {
+func eventsToWire(evs []zendesk.Event, links bool) []eventOut {
 	out := make([]eventOut, len(evs))
 	for i, ev := range evs {
-		out[i] = eventToWire(ev)
+		out[i] = eventToWire(ev, links)
 	}
 	return out
 }

@@ -76,7 +76,8 @@ func run(ctx context.Context, out io.Writer) error {
 	say("created side conversation %s: %q, state %s, %d participants (request %s)",
 		conv.ID, conv.Subject, conv.State, len(conv.Participants), resp.RequestID)
 
-	// 3. Reply on it.
+	// 3. Reply on it. Zendesk answers with the conversation alone; the
+	// reply's event shows up among the conversation's events (steps 4 and 7).
 	replied, _, err := sc.Reply(ctx, ticket, conv.ID, zendesk.ReplyRequest{Message: zendesk.Message{
 		Body: "Update: the fire is out, the printer is not.",
 		To:   []zendesk.Participant{zendesk.Email(recipient)},
@@ -84,7 +85,8 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("reply: %w", err)
 	}
-	say("replied: event %s, last message at %s", replied.Event.ID, replied.SideConversation.MessageAddedAt.Format(time.RFC3339))
+	say("replied to %s: last message at %s, %q", replied.SideConversation.ID,
+		replied.SideConversation.MessageAddedAt.Format(time.RFC3339), replied.SideConversation.PreviewText)
 
 	// 4. List the ticket's side conversations with their events.
 	convs, _, err := sc.List(ctx, ticket, &zendesk.ListOptions{IncludeEvents: true})

@@ -31,6 +31,8 @@ const (
 func startDemo(ctx context.Context) (*zendesktest.Server, error) {
 	srv := zendesktest.NewServer(
 		zendesktest.WithTickets(DemoTicket),
+		// Zendesk's events carry their ticket: the export needs it.
+		zendesktest.WithEventTicketIDAndURL(),
 		zendesktest.WithClock(func() time.Time { return DemoNow }),
 	)
 	if err := SeedDemo(ctx, srv); err != nil {
