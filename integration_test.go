@@ -1492,3 +1492,48 @@ func TestIntegrationDownloadRedirectedWithoutCredentials(t *testing.T) {
 	assert.NotEmpty(t, accountAuth, "the account's own host gets the credentials")
 	assert.Equal(t, []string{""}, storageAuth, "the storage host does not")
 }
+
+// movingClock is a clock that moves only when the client waits.
+type movingClock struct {
+	mu  sync.Mutex
+	now time.Time
+	d   []time.Duration
+}
+
+func (c *movingClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *movingClock) wait(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.d = append(c.d, d)
+	c.mu.Unlock()
+	return ctx.Err()
+}
+
+// With the server's rate windows and the client on one clock that moves
+// as the client waits, a used-up budget is waited out exactly: the second
+// create waits for the window's reset and runs into no 429.
+func TestIntegrationBudgetWaitedOutOnOneClock(t *testing.T) {
+	t.Parallel()
+	clock := &movingClock{now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}
+	srv := zendesktest.Start(t, zendesktest.WithCreateReplyLimit(1, 10*time.Minute), zendesktest.WithRateClock(clock.Now))
+	client := srv.Client(zendesk.WithRetryPolicy(zendesk.RetryPolicy{MaxRetryAfter: 15 * time.Minute, Wait: clock.wait}))
+	zendesk.SetClock(client, clock.Now)
+	ctx := context.Background()
+
+	_, _, err := client.SideConversations.Create(ctx, 1, emailRequest("First"))
+	require.NoError(t, err)
+	_, resp, err := client.SideConversations.Create(ctx, 1, emailRequest("Second"))
+	require.NoError(t, err)
+	assert.Equal(t, 1, resp.Attempts, "no 429 to retry after")
+	assert.Equal(t, []time.Duration{10 * time.Minute}, clock.d, "the client waited for the window's reset, once")
+	for _, r := range srv.Requests() {
+		assert.Equal(t, http.MethodPost, r.Method)
+	}
+	assert.Len(t, srv.Requests(), 2)
+	assert.Len(t, srv.SentMessages(), 2)
+}

@@ -9,7 +9,3 @@ type ManualClock = manualClock
 
 // NewManualClock returns a ManualClock that reads start until moved.
 func NewManualClock(start time.Time) *ManualClock { return &manualClock{now: start} }
-
-// WithRateClock makes the rate-limit windows follow now instead of the
-// real clock.
-var WithRateClock = withRateClock

@@ -30,10 +30,6 @@ func (c *manualClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-func withRateClock(now func() time.Time) Option {
-	return func(c *config) { c.rateClock = now }
-}
-
 func send(t *testing.T, s *Server, method, path, body string) *http.Response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, s.URL()+path, bytes.NewReader([]byte(body)))
@@ -51,7 +47,7 @@ func send(t *testing.T, s *Server, method, path, body string) *http.Response {
 func TestRateLimitWindows(t *testing.T) {
 	t.Parallel()
 	clock := &manualClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	s := NewServer(WithRateLimit(10), WithCreateReplyLimit(2, 10*time.Minute), withRateClock(clock.Now))
+	s := NewServer(WithRateLimit(10), WithCreateReplyLimit(2, 10*time.Minute), WithRateClock(clock.Now))
 	defer s.Close()
 	const list = "/api/v2/tickets/1/side_conversations"
 	create := `{"message":{"body":"b","to":[{"email":"x@example.com"}]}}`
@@ -134,7 +130,7 @@ func TestTextHelpers(t *testing.T) {
 func TestLateCommitChargesRateLimits(t *testing.T) {
 	t.Parallel()
 	clock := &manualClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	s := NewServer(WithCreateReplyLimit(1, 10*time.Minute), withRateClock(clock.Now))
+	s := NewServer(WithCreateReplyLimit(1, 10*time.Minute), WithRateClock(clock.Now))
 	defer s.Close()
 	const list = "/api/v2/tickets/1/side_conversations"
 	create := `{"message":{"body":"b","to":[{"email":"x@example.com"}]}}`

@@ -99,11 +99,26 @@ func WithTickets(ids ...int64) Option {
 // WithClock sets the clock behind created_at, updated_at and the other
 // times the server stamps (default time.Now). Times are stored in UTC and
 // truncated to milliseconds, as Zendesk does. The rate-limit windows follow
-// the real clock regardless. A nil clock keeps the default.
+// the real clock regardless (see WithRateClock). A nil clock keeps the
+// default.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) {
 		if now != nil {
 			c.now = now
+		}
+	}
+}
+
+// WithRateClock sets the clock the rate-limit windows follow (default the
+// real, monotonic clock), so that a test can cross a window's end without
+// waiting for it: move the clock in the client's RetryPolicy.Wait, say, and
+// a 429's Retry-After ends exactly when the client has waited it. The
+// windows start at the clock's reading when the server starts. A nil clock
+// keeps the default.
+func WithRateClock(now func() time.Time) Option {
+	return func(c *config) {
+		if now != nil {
+			c.rateClock = now
 		}
 	}
 }
