@@ -170,6 +170,17 @@ func flagErrorText(err error) string {
 var flagName = regexp.MustCompile(`(defined: |argument: |flag |for )-([a-z][a-z-]+)`)
 
 // ticketArg reads a TICKET argument.
+// parseTicket parses the flags and arguments of a command whose first
+// argument is a ticket, and reads the ticket.
+func (a *app) parseTicket(fs *flag.FlagSet, args []string) ([]string, int64, error) {
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return nil, 0, err
+	}
+	ticket, err := ticketArg(a.cmd, pos[0])
+	return pos, ticket, err
+}
+
 func ticketArg(cmd *command, s string) (int64, error) {
 	id, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
 	if err != nil || id <= 0 {

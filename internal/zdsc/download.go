@@ -49,11 +49,7 @@ func runDownload(ctx context.Context, a *app, args []string) error {
 	fs := a.newFlagSet("download")
 	dir := fs.String("dir", ".", "")
 	force := fs.Bool("force", false, "")
-	pos, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	ticket, err := ticketArg(a.cmd, pos[0])
+	pos, ticket, err := a.parseTicket(fs, args)
 	if err != nil {
 		return err
 	}

@@ -110,11 +110,7 @@ func jsonError(data []byte, err error) error {
 
 func runImport(ctx context.Context, a *app, args []string) error {
 	fs := a.newFlagSet("import")
-	pos, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	ticket, err := ticketArg(a.cmd, pos[0])
+	pos, ticket, err := a.parseTicket(fs, args)
 	if err != nil {
 		return err
 	}
@@ -144,11 +140,7 @@ func runImport(ctx context.Context, a *app, args []string) error {
 
 func runImportEvents(ctx context.Context, a *app, args []string) error {
 	fs := a.newFlagSet("import-events")
-	pos, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	ticket, err := ticketArg(a.cmd, pos[0])
+	pos, ticket, err := a.parseTicket(fs, args)
 	if err != nil {
 		return err
 	}

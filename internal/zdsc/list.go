@@ -33,11 +33,7 @@ func runList(ctx context.Context, a *app, args []string) error {
 	all := fs.Bool("all", false, "")
 	page := fs.Int("page", 0, "")
 	perPage := fs.Int("per-page", 0, "")
-	pos, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	ticket, err := ticketArg(a.cmd, pos[0])
+	_, ticket, err := a.parseTicket(fs, args)
 	if err != nil {
 		return err
 	}

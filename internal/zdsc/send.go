@@ -201,30 +201,38 @@ func uploadOne(ctx context.Context, client *zendesk.Client, f localFile) (string
 	return up.ID, nil
 }
 
-func runCreate(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlagSet("create")
-	m := addMessageFlags(fs)
-	pos, err := a.parse(fs, args)
+// sendable reads the message flags into *msg, checks the request with
+// validate (which reads *msg), and uploads the attached files: what create
+// and reply share. Nothing is uploaded or sent unless validate passes.
+func (a *app) sendable(ctx context.Context, fs *flag.FlagSet, m *messageFlags, msg *zendesk.Message, validate func() error) (*zendesk.Client, error) {
+	read, files, err := a.message(fs, m)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ticket, err := ticketArg(a.cmd, pos[0])
-	if err != nil {
-		return err
-	}
-	msg, files, err := a.message(fs, m)
-	if err != nil {
-		return err
-	}
-	req := zendesk.CreateRequest{Message: msg, IdempotencyKey: m.key}
-	if err := req.Validate(); err != nil {
-		return err
+	*msg = read
+	if err := validate(); err != nil {
+		return nil, err
 	}
 	client, err := a.client(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if msg.AttachmentIDs, err = a.upload(ctx, client, files); err != nil {
+		return nil, err
+	}
+	return client, nil
+}
+
+func runCreate(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("create")
+	m := addMessageFlags(fs)
+	_, ticket, err := a.parseTicket(fs, args)
+	if err != nil {
 		return err
 	}
-	if req.Message.AttachmentIDs, err = a.upload(ctx, client, files); err != nil {
+	req := zendesk.CreateRequest{IdempotencyKey: m.key}
+	client, err := a.sendable(ctx, fs, m, &req.Message, func() error { return req.Validate() })
+	if err != nil {
 		return err
 	}
 	res, resp, err := client.SideConversations.Create(ctx, ticket, req)
@@ -247,27 +255,13 @@ func runCreate(ctx context.Context, a *app, args []string) error {
 func runReply(ctx context.Context, a *app, args []string) error {
 	fs := a.newFlagSet("reply")
 	m := addMessageFlags(fs)
-	pos, err := a.parse(fs, args)
+	pos, ticket, err := a.parseTicket(fs, args)
 	if err != nil {
 		return err
 	}
-	ticket, err := ticketArg(a.cmd, pos[0])
+	req := zendesk.ReplyRequest{IdempotencyKey: m.key}
+	client, err := a.sendable(ctx, fs, m, &req.Message, func() error { return req.Validate() })
 	if err != nil {
-		return err
-	}
-	msg, files, err := a.message(fs, m)
-	if err != nil {
-		return err
-	}
-	req := zendesk.ReplyRequest{Message: msg, IdempotencyKey: m.key}
-	if err := req.Validate(); err != nil {
-		return err
-	}
-	client, err := a.client(ctx)
-	if err != nil {
-		return err
-	}
-	if req.Message.AttachmentIDs, err = a.upload(ctx, client, files); err != nil {
 		return err
 	}
 	res, resp, err := client.SideConversations.Reply(ctx, ticket, pos[1], req)

@@ -45,11 +45,7 @@ zdsc --demo events 1 5c000000-0000-4000-8000-000000000002 --json`,
 func runShow(ctx context.Context, a *app, args []string) error {
 	fs := a.newFlagSet("show")
 	withEvents := fs.Bool("events", false, "")
-	pos, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	ticket, err := ticketArg(a.cmd, pos[0])
+	pos, ticket, err := a.parseTicket(fs, args)
 	if err != nil {
 		return err
 	}
@@ -126,11 +122,7 @@ func conversationFields(sc zendesk.SideConversation) [][2]string {
 
 func runEvents(ctx context.Context, a *app, args []string) error {
 	fs := a.newFlagSet("events")
-	pos, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	ticket, err := ticketArg(a.cmd, pos[0])
+	pos, ticket, err := a.parseTicket(fs, args)
 	if err != nil {
 		return err
 	}

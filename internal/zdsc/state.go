@@ -37,11 +37,7 @@ zdsc --demo reopen 1 5c000000-0000-4000-8000-000000000001`,
 
 func runSetState(ctx context.Context, a *app, args []string, state zendesk.State, done string) error {
 	fs := a.newFlagSet(a.cmd.name)
-	pos, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	ticket, err := ticketArg(a.cmd, pos[0])
+	pos, ticket, err := a.parseTicket(fs, args)
 	if err != nil {
 		return err
 	}
