@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -291,25 +290,7 @@ func assertSameJSON(t *testing.T, want, got []byte) {
 	var w, g any
 	require.NoError(t, json.Unmarshal(want, &w))
 	require.NoError(t, json.Unmarshal(got, &g))
-	wb, _ := json.Marshal(sameInstants(w))
-	gb, _ := json.Marshal(sameInstants(g))
+	wb, _ := json.Marshal(zendesk.NormalizeTimes(w))
+	gb, _ := json.Marshal(zendesk.NormalizeTimes(g))
 	assert.JSONEq(t, string(wb), string(gb))
-}
-
-func sameInstants(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = sameInstants(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = sameInstants(e)
-		}
-	case string:
-		if at, err := time.Parse(time.RFC3339Nano, x); err == nil {
-			return at.UTC().Format(time.RFC3339Nano)
-		}
-	}
-	return v
 }

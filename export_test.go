@@ -15,3 +15,6 @@ func setClock(c *Client, now func() time.Time) {
 
 // SetClock is setClock for the tests of package zendesk_test.
 var SetClock = setClock
+
+// NormalizeTimes is normalizeTimes for the tests of package zendesk_test.
+var NormalizeTimes = normalizeTimes
