@@ -1,0 +1,291 @@
+package zendeskredis
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sideconv/zendesk"
+)
+
+// acquireScript takes a key's lease when it is free and returns it with the
+// key's record; otherwise it returns how long the lease has left.
+// KEYS: the lease, the record. ARGV: the token, the TTL in milliseconds.
+var acquireScript = redis.NewScript(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {1, redis.call('GET', KEYS[2]) or ''}
+end
+return {0, redis.call('PTTL', KEYS[1])}
+`)
+
+// renewScript extends a lease its holder still holds.
+// KEYS: the lease. ARGV: the token, the TTL in milliseconds.
+var renewScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`)
+
+// recordScript replaces the key's record, provided the lease is still
+// held by the token: the check and the write are one step.
+// KEYS: the lease, the record. ARGV: the token, the record's JSON ("" to
+// delete it), its TTL in milliseconds.
+var recordScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[2])
+else
+  redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+end
+return 1
+`)
+
+// releaseScript frees a lease its holder still holds.
+// KEYS: the lease. ARGV: the token.
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// Polling for a held lease starts at minPoll and doubles up to maxPoll.
+const (
+	minPoll = 2 * time.Millisecond
+	maxPoll = 100 * time.Millisecond
+)
+
+// storedRecord is a zendesk.KeyRecord as stored in Redis.
+type storedRecord struct {
+	State          zendesk.KeyState `json:"state"`
+	Fingerprint    string           `json:"fingerprint,omitempty"`
+	At             time.Time        `json:"at"`
+	ConversationID string           `json:"conversation_id,omitempty"`
+	EventID        string           `json:"event_id,omitempty"`
+	TTL            time.Duration    `json:"ttl"`
+}
+
+func decodeRecord(raw string) (zendesk.KeyRecord, error) {
+	if raw == "" {
+		return zendesk.KeyRecord{}, nil
+	}
+	var s storedRecord
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
+		return zendesk.KeyRecord{}, fmt.Errorf("zendeskredis: the key's record in Redis is not readable: %w", err)
+	}
+	return zendesk.KeyRecord{State: s.State, Fingerprint: s.Fingerprint, At: s.At, ConversationID: s.ConversationID, EventID: s.EventID, TTL: s.TTL}, nil
+}
+
+// LockKey implements zendesk.Coordinator. It takes the key's lock in
+// process first, so that the calls of one replica queue there and only
+// one of them waits on Redis, then the key's lease in Redis: SET NX PX
+// with a random token, polled with backoff while another replica holds
+// it, and renewed every third of its TTL while held. It returns the
+// record stored in Redis. While Redis is unreachable the lock is the
+// in-process one alone, with the in-process record.
+func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk.KeyLock, zendesk.KeyRecord, error) {
+	local, localRec, err := c.local.LockKey(ctx, account, key)
+	if err != nil {
+		return nil, zendesk.KeyRecord{}, err
+	}
+	k := c.keysOf(account)
+	l := &lease{c: c, local: local, lockKey: k.prefix + "lock:" + key, recKey: k.prefix + "record:" + key}
+	var tok [16]byte
+	_, _ = crand.Read(tok[:])
+	token := hex.EncodeToString(tok[:])
+	ttl := c.cfg.leaseTTL.Milliseconds()
+	poll := minPoll
+	for {
+		epoch, ok := c.use()
+		if !ok {
+			return l, localRec, nil
+		}
+		var got bool
+		var raw string
+		var left int64
+		err := c.call(ctx, epoch, func(rctx context.Context) error {
+			vals, err := acquireScript.Run(rctx, c.rdb, []string{l.lockKey, l.recKey}, token, ttl).Slice()
+			if err != nil {
+				return err
+			}
+			if len(vals) != 2 {
+				return fmt.Errorf("zendeskredis: unexpected reply to the lease script: %v", vals)
+			}
+			got = vals[0] == int64(1)
+			raw, _ = vals[1].(string)
+			left, _ = vals[1].(int64)
+			return nil
+		})
+		switch {
+		case err != nil && ctx.Err() != nil:
+			local.Unlock()
+			return nil, zendesk.KeyRecord{}, ctx.Err()
+		case err != nil:
+			return l, localRec, nil
+		case got:
+			rec, err := decodeRecord(raw)
+			if err != nil {
+				// Release the lease through the lock's own path.
+				l.token = token
+				l.Unlock()
+				return nil, zendesk.KeyRecord{}, err
+			}
+			l.token = token
+			l.stop = make(chan struct{})
+			go l.renew()
+			return l, rec, nil
+		}
+		// Held elsewhere: wait a little, never past the lease's end.
+		d := poll/2 + rand.N(poll/2+1) //nolint:gosec // jitter needs spread, not secrecy
+		if left > 0 {
+			d = min(d, time.Duration(left)*time.Millisecond)
+		}
+		poll = min(2*poll, maxPoll)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			local.Unlock()
+			return nil, zendesk.KeyRecord{}, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// lease is a held key: always its in-process lock, and its Redis lease
+// when token is set.
+type lease struct {
+	c               *Coordinator
+	local           zendesk.KeyLock
+	lockKey, recKey string
+	token           string
+	// stop ends the renewal.
+	stop chan struct{}
+	// lost is set once Redis said the lease belongs to another token.
+	lost atomic.Bool
+
+	mu       sync.Mutex
+	unlocked bool
+}
+
+// lockLostError is a lease found held by another token.
+type lockLostError struct{ key string }
+
+func (e *lockLostError) Error() string {
+	return "zendeskredis: the lease on " + e.key + " was lost (it expired and was taken by another holder)"
+}
+
+func (e *lockLostError) Unwrap() error { return zendesk.ErrLockLost }
+
+// renew extends the lease every third of its TTL until Unlock, or until
+// Redis says the lease is gone. A renewal that fails because Redis does
+// not answer is tried again at the next tick.
+func (l *lease) renew() {
+	c := l.c
+	t := time.NewTicker(c.cfg.leaseTTL / 3)
+	defer t.Stop()
+	ttl := c.cfg.leaseTTL.Milliseconds()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+		}
+		epoch, ok := c.use()
+		if !ok {
+			continue
+		}
+		var v int64
+		err := c.call(context.Background(), epoch, func(rctx context.Context) error {
+			r, err := renewScript.Run(rctx, c.rdb, []string{l.lockKey}, l.token, ttl).Int64()
+			v = r
+			return err
+		})
+		if err == nil && v == 0 {
+			l.lost.Store(true)
+			return
+		}
+	}
+}
+
+// Record implements zendesk.KeyLock: the record is written only if the
+// lease still holds, in one script. While Redis is unreachable, it is
+// written in process, under the in-process lock that is still held.
+func (l *lease) Record(ctx context.Context, rec zendesk.KeyRecord) error {
+	l.mu.Lock()
+	unlocked := l.unlocked
+	l.mu.Unlock()
+	if unlocked || l.token == "" {
+		return l.local.Record(ctx, rec)
+	}
+	if l.lost.Load() {
+		return &lockLostError{key: l.lockKey}
+	}
+	c := l.c
+	epoch, ok := c.use()
+	if !ok {
+		return l.local.Record(ctx, rec)
+	}
+	payload := ""
+	ttl := rec.TTL.Milliseconds()
+	if rec.State != "" && ttl > 0 {
+		b, err := json.Marshal(storedRecord{State: rec.State, Fingerprint: rec.Fingerprint, At: rec.At,
+			ConversationID: rec.ConversationID, EventID: rec.EventID, TTL: rec.TTL})
+		if err != nil {
+			return err
+		}
+		payload = string(b)
+	}
+	var v int64
+	err := c.call(ctx, epoch, func(rctx context.Context) error {
+		r, err := recordScript.Run(rctx, c.rdb, []string{l.lockKey, l.recKey}, l.token, payload, ttl).Int64()
+		v = r
+		return err
+	})
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		return l.local.Record(ctx, rec)
+	case v == 0:
+		l.lost.Store(true)
+		return &lockLostError{key: l.lockKey}
+	}
+	// The in-process copy serves if Redis becomes unreachable later.
+	_ = l.local.Record(ctx, rec)
+	return nil
+}
+
+// Unlock implements zendesk.KeyLock: it stops the renewal, frees the
+// lease if it still holds (bounded by the timeout), then the in-process
+// lock.
+func (l *lease) Unlock() {
+	l.mu.Lock()
+	if l.unlocked {
+		l.mu.Unlock()
+		return
+	}
+	l.unlocked = true
+	l.mu.Unlock()
+	if l.token != "" {
+		if l.stop != nil {
+			close(l.stop)
+		}
+		if !l.lost.Load() {
+			c := l.c
+			if epoch, ok := c.use(); ok {
+				_ = c.call(context.Background(), epoch, func(rctx context.Context) error {
+					return releaseScript.Run(rctx, c.rdb, []string{l.lockKey}, l.token).Err()
+				})
+			}
+		}
+	}
+	l.local.Unlock()
+}
