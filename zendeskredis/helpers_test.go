@@ -58,7 +58,7 @@ func namespace(tb testing.TB) string {
 	if os.Getenv("REDIS_URL") != "" {
 		tb.Cleanup(func() {
 			rdb := redis.NewClient(redisOptions(tb))
-			defer rdb.Close()
+			defer func() { _ = rdb.Close() }()
 			ctx := context.Background()
 			iter := rdb.Scan(ctx, 0, ns+":*", 1000).Iterator()
 			for iter.Next(ctx) {
@@ -125,4 +125,15 @@ func eventually(tb testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// quietRedis drops go-redis's own log lines (dial failures), which the
+// outage tests cause on purpose.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
+
+func TestMain(m *testing.M) {
+	redis.SetLogger(quietRedis{})
+	os.Exit(m.Run())
 }

@@ -139,7 +139,8 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 			}
 			l.token = token
 			l.stop = make(chan struct{})
-			go l.renew()
+			// The renewal lasts until Unlock, not until ctx ends.
+			go l.renew(context.WithoutCancel(ctx))
 			return l, rec, nil
 		}
 		// Held elsewhere: wait a little, never past the lease's end.
@@ -187,7 +188,7 @@ func (e *lockLostError) Unwrap() error { return zendesk.ErrLockLost }
 // renew extends the lease every third of its TTL until Unlock, or until
 // Redis says the lease is gone. A renewal that fails because Redis does
 // not answer is tried again at the next tick.
-func (l *lease) renew() {
+func (l *lease) renew(ctx context.Context) {
 	c := l.c
 	t := time.NewTicker(c.cfg.leaseTTL / 3)
 	defer t.Stop()
@@ -203,7 +204,7 @@ func (l *lease) renew() {
 			continue
 		}
 		var v int64
-		err := c.call(context.Background(), epoch, func(rctx context.Context) error {
+		err := c.call(ctx, epoch, func(rctx context.Context) error {
 			r, err := renewScript.Run(rctx, c.rdb, []string{l.lockKey}, l.token, ttl).Int64()
 			v = r
 			return err

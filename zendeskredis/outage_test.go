@@ -59,7 +59,7 @@ func (s *redisServer) start() {
 		"--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "")
 	require.NoError(s.t, s.cmd.Start())
 	probe := redis.NewClient(&redis.Options{Addr: s.addr(), MaxRetries: -1})
-	defer probe.Close()
+	defer func() { _ = probe.Close() }()
 	eventually(s.t, "redis-server answers on "+s.addr(), func() bool {
 		return probe.Ping(context.Background()).Err() == nil
 	})
