@@ -70,8 +70,11 @@
 //
 // LockKey takes the key's lock in process first, so that the calls of one
 // replica queue there, then a lease in Redis: SET NX PX with a random
-// token, polled with backoff (2ms doubling to 100ms) while another replica
-// holds it. The holder renews the lease every third of its TTL
+// token. While another replica holds it, the caller waits for the message
+// its release publishes on the channel "{namespace}:released" (one
+// subscription per Coordinator, made on the first wait; Close ends it),
+// and tries again at the latest after a second or when the lease expires,
+// since Pub/Sub may lose a message. The holder renews the lease every third of its TTL
 // (WithLeaseTTL, default 10s) until Unlock, so a lease outlives a holder
 // that crashed by at most its TTL. LockKey returns the key's record, which
 // KeyLock.Record stores as JSON under a key of its own with the record's
@@ -93,7 +96,7 @@
 //
 // # When Redis is down
 //
-// Every round trip is bounded by WithTimeout (default DefaultTimeout, 50ms),
+// Every round trip is bounded by WithTimeout (default DefaultTimeout, 250ms),
 // whatever the Redis client's own timeouts: when Redis does not answer in
 // time, or answers an error, the call goes on with the in-process
 // coordinator (zendesk.NewLocalCoordinator, with the same limits) and never
@@ -135,8 +138,8 @@
 // # Cost
 //
 // An attempt costs two round trips to Redis (Admit and Done), each one
-// script; a keyed Create or Reply adds one to take the lease (more while
-// another replica holds it), one per record written, one to release it,
-// and one renewal per third of the lease TTL. docs/PERFORMANCE.md gives the
+// script; a keyed Create or Reply adds one to take the lease (one more per
+// release it waits for), one per record written, one to release it, and
+// one renewal per third of the lease TTL. docs/PERFORMANCE.md gives the
 // figures.
 package zendeskredis

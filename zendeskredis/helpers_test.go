@@ -73,7 +73,9 @@ func namespace(tb testing.TB) string {
 // replica of a fleet has.
 func replica(tb testing.TB, ns string, opts ...zendeskredis.Option) *zendeskredis.Coordinator {
 	tb.Helper()
-	return zendeskredis.New(newRedis(tb), append([]zendeskredis.Option{zendeskredis.WithNamespace(ns)}, opts...)...)
+	c := zendeskredis.New(newRedis(tb), append([]zendeskredis.Option{zendeskredis.WithNamespace(ns)}, opts...)...)
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
 }
 
 const account = "acme.zendesk.com"

@@ -49,18 +49,105 @@ end
 return 1
 `)
 
-// releaseScript frees a lease its holder still holds.
-// KEYS: the lease. ARGV: the token.
+// releaseScript frees a lease its holder still holds, and tells the
+// callers waiting for it.
+// KEYS: the lease. ARGV: the token, the channel of releases.
 var releaseScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[2], KEYS[1])
+  return 1
+end
 return 0
 `)
 
-// Polling for a held lease starts at minPoll and doubles up to maxPoll.
-const (
-	minPoll = 2 * time.Millisecond
-	maxPoll = 100 * time.Millisecond
-)
+// maxPoll is the longest a caller waits for a lease held elsewhere before
+// trying again, should the message of its release not arrive (Redis
+// Pub/Sub delivers at most once) or the lease expire unreleased.
+const maxPoll = time.Second
+
+// releases dispatches the release messages of the namespace's channel to
+// the callers of this coordinator waiting for those leases. The
+// subscription starts with the first wait.
+type releases struct {
+	mu      sync.Mutex
+	waiting map[string]map[chan struct{}]struct{}
+	started bool
+	closed  bool
+	ps      *redis.PubSub
+}
+
+func (c *Coordinator) releaseChannel() string { return c.cfg.namespace + ":released" }
+
+// watch registers a wait for the release of lockKey: the returned channel
+// receives when a release message for it arrives. stop ends the wait.
+func (c *Coordinator) watch(lockKey string) (released <-chan struct{}, stop func()) {
+	r := &c.releases
+	ch := make(chan struct{}, 1)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.started && !r.closed {
+		r.started = true
+		// Subscribing dials: never on the caller's goroutine.
+		go c.subscribe()
+	}
+	m := r.waiting[lockKey]
+	if m == nil {
+		m = make(map[chan struct{}]struct{}, 1)
+		r.waiting[lockKey] = m
+	}
+	m[ch] = struct{}{}
+	return ch, func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		delete(m, ch)
+		if len(m) == 0 && r.waiting[lockKey] != nil && len(r.waiting[lockKey]) == 0 {
+			delete(r.waiting, lockKey)
+		}
+	}
+}
+
+// subscribe listens to the channel of releases until Close; go-redis
+// reconnects the subscription after a Redis outage.
+func (c *Coordinator) subscribe() {
+	ps := c.rdb.Subscribe(context.Background(), c.releaseChannel())
+	r := &c.releases
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		_ = ps.Close()
+		return
+	}
+	r.ps = ps
+	r.mu.Unlock()
+	for msg := range ps.Channel(redis.WithChannelSize(1024)) {
+		r.mu.Lock()
+		for ch := range r.waiting[msg.Payload] {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+		r.mu.Unlock()
+	}
+}
+
+// Close ends the coordinator's subscription to lease releases, if it
+// started one. It does not close the Redis client, which belongs to the
+// caller. Calls made after Close still work; waits for a lease held
+// elsewhere then poll.
+func (c *Coordinator) Close() error {
+	r := &c.releases
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+	if r.ps != nil {
+		err := r.ps.Close()
+		r.ps = nil
+		return err
+	}
+	return nil
+}
 
 // storedRecord is a zendesk.KeyRecord as stored in Redis.
 type storedRecord struct {
@@ -101,15 +188,26 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 	_, _ = crand.Read(tok[:])
 	token := hex.EncodeToString(tok[:])
 	ttl := c.cfg.leaseTTL.Milliseconds()
-	poll := minPoll
+	// The wait is registered before each try, so that a release between
+	// a failed try and the wait is not missed.
+	var released <-chan struct{}
+	stopWatching := func() {}
+	defer func() { stopWatching() }()
 	for {
 		epoch, ok := c.use()
 		if !ok {
 			return l, localRec, nil
 		}
+		if released == nil {
+			released, stopWatching = c.watch(l.lockKey)
+		}
 		var got bool
 		var raw string
 		var left int64
+		// A try given up on (timeout, ctx) may still take the lease when
+		// Redis gets to it: whichever of the try and the caller comes
+		// second releases it, so that it does not hold the key for its TTL.
+		var claim atomic.Int32 // 0 pending, 1 answered, 2 given up
 		err := c.call(ctx, epoch, func(rctx context.Context) error {
 			vals, err := acquireScript.Run(rctx, c.rdb, []string{l.lockKey, l.recKey}, token, ttl).Slice()
 			if err != nil {
@@ -121,8 +219,14 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 			got = vals[0] == int64(1)
 			raw, _ = vals[1].(string)
 			left, _ = vals[1].(int64)
+			if !claim.CompareAndSwap(0, 1) && got {
+				c.releaseAbandoned(context.WithoutCancel(rctx), l.lockKey, token)
+			}
 			return nil
 		})
+		if err != nil && !claim.CompareAndSwap(0, 2) && got {
+			go c.releaseAbandoned(context.WithoutCancel(ctx), l.lockKey, token)
+		}
 		switch {
 		case err != nil && ctx.Err() != nil:
 			local.Unlock()
@@ -143,21 +247,31 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 			go l.renew(context.WithoutCancel(ctx))
 			return l, rec, nil
 		}
-		// Held elsewhere: wait a little, never past the lease's end.
-		d := poll/2 + rand.N(poll/2+1) //nolint:gosec // jitter needs spread, not secrecy
+		// Held elsewhere: wait for its release, or its expiry, or at most
+		// maxPoll (spread a little, so that the waiters of one lease do
+		// not all try at once).
+		d := maxPoll - rand.N(maxPoll/4) //nolint:gosec // jitter needs spread, not secrecy
 		if left > 0 {
 			d = min(d, time.Duration(left)*time.Millisecond)
 		}
-		poll = min(2*poll, maxPoll)
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			local.Unlock()
 			return nil, zendesk.KeyRecord{}, ctx.Err()
+		case <-released:
+			t.Stop()
 		case <-t.C:
 		}
 	}
+}
+
+// releaseAbandoned frees a lease taken by a try its caller gave up on.
+func (c *Coordinator) releaseAbandoned(ctx context.Context, lockKey, token string) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
+	defer cancel()
+	_ = releaseScript.Run(ctx, c.rdb, []string{lockKey}, token, c.releaseChannel()).Err()
 }
 
 // lease is a held key: always its in-process lock, and its Redis lease
@@ -283,7 +397,7 @@ func (l *lease) Unlock() {
 			c := l.c
 			if epoch, ok := c.use(); ok {
 				_ = c.call(context.Background(), epoch, func(rctx context.Context) error {
-					return releaseScript.Run(rctx, c.rdb, []string{l.lockKey}, l.token).Err()
+					return releaseScript.Run(rctx, c.rdb, []string{l.lockKey}, l.token, c.releaseChannel()).Err()
 				})
 			}
 		}

@@ -206,3 +206,47 @@ func TestAHangingRedisHoldsACallNoLongerThanTheTimeout(t *testing.T) {
 	assert.Len(t, logs.at(slog.LevelWarn), 1)
 	server.thaw()
 }
+
+func TestALeaseTakenAfterItsCallerGaveUpIsReleased(t *testing.T) {
+	t.Parallel()
+	server := startRedisServer(t)
+	rdb := redis.NewClient(&redis.Options{Addr: server.addr(), ReadTimeout: -1, WriteTimeout: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	ns := namespace(t)
+	coord := zendeskredis.New(rdb, zendeskredis.WithNamespace(ns), zendeskredis.WithTimeout(time.Hour), zendeskredis.WithProbeInterval(time.Hour),
+		zendeskredis.WithLeaseTTL(time.Hour))
+	t.Cleanup(func() { _ = coord.Close() })
+	expire := make(chan time.Time)
+	started := make(chan struct{}, 100)
+	zendeskredis.SetTimer(coord, func(time.Duration) (<-chan time.Time, func() bool) {
+		started <- struct{}{}
+		return expire, func() bool { return true }
+	})
+	ctx := context.Background()
+	require.NoError(t, rdb.Ping(ctx).Err())
+
+	// Redis hangs while the lease is asked for; the caller gives up and
+	// goes on with the in-process lock.
+	server.freeze()
+	locked := make(chan zendesk.KeyLock, 1)
+	go func() {
+		lock, _, err := coord.LockKey(ctx, account, "create/1/late")
+		assert.NoError(t, err)
+		locked <- lock
+	}()
+	<-started
+	close(expire)
+	lock := <-locked
+	// Redis wakes up and runs the queued request, taking the lease for a
+	// caller that is gone: it must not keep the key for the lease's TTL.
+	server.thaw()
+	probe := redis.NewClient(&redis.Options{Addr: server.addr()})
+	t.Cleanup(func() { _ = probe.Close() })
+	leaseKey := ns + ":{" + account + "}:lock:create/1/late"
+	eventually(t, "the abandoned lease is released", func() bool {
+		n, err := probe.Exists(ctx, leaseKey).Result()
+		require.NoError(t, err)
+		return n == 0
+	})
+	lock.Unlock()
+}
