@@ -117,6 +117,16 @@
 // falls back the same way: the record is kept in process and the call
 // goes on.
 //
+// An in-process lock taken because Redis did not answer gets one more
+// chance right before the send, when the client records its intent: if
+// Redis answers then (it was slow for a moment, or came back), the intent
+// takes the key's lease and is stored in Redis, and the call goes on
+// coordinated; if another replica holds the lease, or recorded a send
+// for the key meanwhile, the intent fails with zendesk.ErrLockLost and
+// nothing is sent (the call returns an error; a retry finds the other
+// replica's message). Only while Redis does not answer at that moment
+// either is the send unchecked against the fleet.
+//
 // # Keys
 //
 // Keys are "{namespace}:{{account}}:{kind}:{name}", for instance

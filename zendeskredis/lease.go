@@ -16,11 +16,18 @@ import (
 	"github.com/sideconv/zendesk"
 )
 
-// acquireScript takes a key's lease when it is free and returns it with the
-// key's record; otherwise it returns how long the lease has left.
-// KEYS: the lease, the record. ARGV: the token, the TTL in milliseconds.
+// acquireScript takes a key's lease when it is free, or when it carries
+// the token of an earlier try of the same caller that timed out (and may
+// have taken it after all), and returns it with the key's record;
+// otherwise it returns how long the lease has left.
+// KEYS: the lease, the record. ARGV: the token, the TTL in milliseconds,
+// the earlier try's token or "".
 var acquireScript = redis.NewScript(`
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+local taken = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+if not taken and ARGV[3] ~= '' and redis.call('GET', KEYS[1]) == ARGV[3] then
+  taken = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+if taken then
   return {1, redis.call('GET', KEYS[2]) or ''}
 end
 return {0, redis.call('PTTL', KEYS[1])}
@@ -187,7 +194,6 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 	var tok [16]byte
 	_, _ = crand.Read(tok[:])
 	token := hex.EncodeToString(tok[:])
-	ttl := c.cfg.leaseTTL.Milliseconds()
 	// The wait is registered before each try, so that a release between
 	// a failed try and the wait is not missed.
 	var released <-chan struct{}
@@ -196,42 +202,19 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 	for {
 		epoch, ok := c.use()
 		if !ok {
+			l.pending = token
 			return l, localRec, nil
 		}
 		if released == nil {
 			released, stopWatching = c.watch(l.lockKey)
 		}
-		var got bool
-		var raw string
-		var left int64
-		// A try given up on (timeout, ctx) may still take the lease when
-		// Redis gets to it: whichever of the try and the caller comes
-		// second releases it, so that it does not hold the key for its TTL.
-		var claim atomic.Int32 // 0 pending, 1 answered, 2 given up
-		err := c.call(ctx, epoch, func(rctx context.Context) error {
-			vals, err := acquireScript.Run(rctx, c.rdb, []string{l.lockKey, l.recKey}, token, ttl).Slice()
-			if err != nil {
-				return err
-			}
-			if len(vals) != 2 {
-				return fmt.Errorf("zendeskredis: unexpected reply to the lease script: %v", vals)
-			}
-			got = vals[0] == int64(1)
-			raw, _ = vals[1].(string)
-			left, _ = vals[1].(int64)
-			if !claim.CompareAndSwap(0, 1) && got {
-				c.releaseAbandoned(context.WithoutCancel(rctx), l.lockKey, token)
-			}
-			return nil
-		})
-		if err != nil && !claim.CompareAndSwap(0, 2) && got {
-			go c.releaseAbandoned(context.WithoutCancel(ctx), l.lockKey, token)
-		}
+		got, raw, left, err := c.tryAcquire(ctx, epoch, l.lockKey, l.recKey, token, "")
 		switch {
 		case err != nil && ctx.Err() != nil:
 			local.Unlock()
 			return nil, zendesk.KeyRecord{}, ctx.Err()
 		case err != nil:
+			l.pending = token
 			return l, localRec, nil
 		case got:
 			rec, err := decodeRecord(raw)
@@ -267,6 +250,43 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 	}
 }
 
+// tryAcquire makes one try at a lease. It returns whether the lease was
+// taken and then the key's record, or else how long the lease has left.
+func (c *Coordinator) tryAcquire(ctx context.Context, epoch uint64, lockKey, recKey, token, earlier string) (got bool, raw string, left int64, err error) {
+	// A try given up on (timeout, ctx) may still take the lease when
+	// Redis gets to it: whichever of the try and the caller comes second
+	// releases it, so that it does not hold the key for its TTL.
+	var claim atomic.Int32 // 0 pending, 1 answered, 2 given up
+	var answer struct {
+		got  bool
+		raw  string
+		left int64
+	}
+	err = c.call(ctx, epoch, func(rctx context.Context) error {
+		vals, err := acquireScript.Run(rctx, c.rdb, []string{lockKey, recKey}, token, c.cfg.leaseTTL.Milliseconds(), earlier).Slice()
+		if err != nil {
+			return err
+		}
+		if len(vals) != 2 {
+			return fmt.Errorf("zendeskredis: unexpected reply to the lease script: %v", vals)
+		}
+		answer.got = vals[0] == int64(1)
+		answer.raw, _ = vals[1].(string)
+		answer.left, _ = vals[1].(int64)
+		if !claim.CompareAndSwap(0, 1) && answer.got {
+			c.releaseAbandoned(context.WithoutCancel(rctx), lockKey, token)
+		}
+		return nil
+	})
+	if err != nil {
+		if !claim.CompareAndSwap(0, 2) && answer.got {
+			go c.releaseAbandoned(context.WithoutCancel(ctx), lockKey, token)
+		}
+		return false, "", 0, err
+	}
+	return answer.got, answer.raw, answer.left, nil
+}
+
 // releaseAbandoned frees a lease taken by a try its caller gave up on.
 func (c *Coordinator) releaseAbandoned(ctx context.Context, lockKey, token string) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
@@ -281,6 +301,10 @@ type lease struct {
 	local           zendesk.KeyLock
 	lockKey, recKey string
 	token           string
+	// pending is the token to take the lease with when the lock is the
+	// in-process one alone (Redis did not answer at LockKey): Record tries
+	// once more before the send.
+	pending string
 	// stop ends the renewal.
 	stop chan struct{}
 	// lost is set once Redis said the lease belongs to another token.
@@ -291,10 +315,14 @@ type lease struct {
 }
 
 // lockLostError is a lease found held by another token.
-type lockLostError struct{ key string }
+type lockLostError struct{ key, reason string }
 
 func (e *lockLostError) Error() string {
-	return "zendeskredis: the lease on " + e.key + " was lost (it expired and was taken by another holder)"
+	reason := e.reason
+	if reason == "" {
+		reason = "it expired and was taken by another holder"
+	}
+	return "zendeskredis: the lease on " + e.key + " is not held (" + reason + ")"
 }
 
 func (e *lockLostError) Unwrap() error { return zendesk.ErrLockLost }
@@ -337,8 +365,19 @@ func (l *lease) Record(ctx context.Context, rec zendesk.KeyRecord) error {
 	l.mu.Lock()
 	unlocked := l.unlocked
 	l.mu.Unlock()
-	if unlocked || l.token == "" {
+	if unlocked {
 		return l.local.Record(ctx, rec)
+	}
+	if l.token == "" {
+		if rec.State != zendesk.KeySending || l.pending == "" {
+			return l.local.Record(ctx, rec)
+		}
+		if err := l.upgrade(ctx); err != nil {
+			return err
+		}
+		if l.token == "" {
+			return l.local.Record(ctx, rec)
+		}
 	}
 	if l.lost.Load() {
 		return &lockLostError{key: l.lockKey}
@@ -375,6 +414,44 @@ func (l *lease) Record(ctx context.Context, rec zendesk.KeyRecord) error {
 	}
 	// The in-process copy serves if Redis becomes unreachable later.
 	_ = l.local.Record(ctx, rec)
+	return nil
+}
+
+// upgrade tries, right before a send under an in-process lock, to take the
+// lease after all: Redis may have been slow only for a moment. Taken, with
+// no record stored meanwhile, the lock becomes a lease like any other. Held
+// by another replica, or with a record the call decided without, the send
+// must not go: ErrLockLost. Redis still not answering, the lock stays in
+// process.
+func (l *lease) upgrade(ctx context.Context) error {
+	c := l.c
+	earlier := l.pending
+	l.pending = ""
+	epoch, ok := c.use()
+	if !ok {
+		return nil
+	}
+	// A new token: the earlier try, should Redis run it late, releases
+	// only its own.
+	var tok [16]byte
+	_, _ = crand.Read(tok[:])
+	token := hex.EncodeToString(tok[:])
+	got, raw, _, err := c.tryAcquire(ctx, epoch, l.lockKey, l.recKey, token, earlier)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		return nil
+	case !got:
+		return &lockLostError{key: l.lockKey, reason: "another replica holds it"}
+	}
+	if raw != "" {
+		c.releaseAbandoned(context.WithoutCancel(ctx), l.lockKey, token)
+		return &lockLostError{key: l.lockKey, reason: "another replica recorded a send while Redis did not answer this one"}
+	}
+	l.token = token
+	l.stop = make(chan struct{})
+	go l.renew(context.WithoutCancel(ctx))
 	return nil
 }
 

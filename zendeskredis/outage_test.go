@@ -250,3 +250,125 @@ func TestALeaseTakenAfterItsCallerGaveUpIsReleased(t *testing.T) {
 	})
 	lock.Unlock()
 }
+
+// slowOnce makes the first round trip of coord time out when the test says
+// so; later ones have a real timer.
+func slowOnce(coord *zendeskredis.Coordinator) (started <-chan struct{}, expire chan time.Time) {
+	first := make(chan struct{}, 1)
+	expire = make(chan time.Time)
+	var n atomic.Int32
+	zendeskredis.SetTimer(coord, func(d time.Duration) (<-chan time.Time, func() bool) {
+		if n.Add(1) == 1 {
+			first <- struct{}{}
+			return expire, func() bool { return true }
+		}
+		t := time.NewTimer(d)
+		return t.C, t.Stop
+	})
+	return first, expire
+}
+
+func TestALockTakenWhileRedisHungIsCheckedBeforeSending(t *testing.T) {
+	t.Parallel()
+	server := startRedisServer(t)
+	ns := namespace(t)
+	newCoordinator := func() *zendeskredis.Coordinator {
+		rdb := redis.NewClient(&redis.Options{Addr: server.addr(), ReadTimeout: -1, WriteTimeout: -1})
+		t.Cleanup(func() { _ = rdb.Close() })
+		// Every call may probe Redis again once it has timed out.
+		c := zendeskredis.New(rdb, zendeskredis.WithNamespace(ns), zendeskredis.WithTimeout(time.Hour),
+			zendeskredis.WithProbeInterval(time.Nanosecond))
+		t.Cleanup(func() { _ = c.Close() })
+		require.NoError(t, rdb.Ping(context.Background()).Err())
+		return c
+	}
+	a, b := newCoordinator(), newCoordinator()
+	started, expire := slowOnce(a)
+	ctx := context.Background()
+
+	// a asks for the lease while Redis hangs, gives up, and goes on with
+	// in-process locks.
+	server.freeze()
+	locks := make(chan zendesk.KeyLock, 1)
+	go func() {
+		lock, _, err := a.LockKey(ctx, account, "create/1/contested")
+		assert.NoError(t, err)
+		locks <- lock
+	}()
+	<-started
+	close(expire)
+	contested := <-locks
+	server.thaw()
+
+	// Meanwhile b takes the contested key the ordinary way.
+	held, _, err := b.LockKey(ctx, account, "create/1/contested")
+	require.NoError(t, err)
+
+	// Right before sending, a's intent is checked against Redis, which
+	// answers again: the key is b's, and a must not send.
+	intent := zendesk.KeyRecord{State: zendesk.KeySending, At: time.Now(), TTL: time.Hour}
+	err = contested.Record(ctx, intent)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, zendesk.ErrLockLost)
+	contested.Unlock()
+
+	// b sends and records; a's next call sees b's record.
+	require.NoError(t, held.Record(ctx, zendesk.KeyRecord{State: zendesk.KeySent, ConversationID: "c1", At: time.Now(), TTL: time.Hour}))
+	held.Unlock()
+	lock, rec, err := a.LockKey(ctx, account, "create/1/contested")
+	require.NoError(t, err)
+	assert.Equal(t, "c1", rec.ConversationID)
+	lock.Unlock()
+}
+
+func TestALockTakenWhileRedisHungBecomesALeaseWhenItAnswers(t *testing.T) {
+	t.Parallel()
+	server := startRedisServer(t)
+	rdb := redis.NewClient(&redis.Options{Addr: server.addr(), ReadTimeout: -1, WriteTimeout: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	ns := namespace(t)
+	a := zendeskredis.New(rdb, zendeskredis.WithNamespace(ns), zendeskredis.WithTimeout(time.Hour),
+		zendeskredis.WithProbeInterval(time.Nanosecond))
+	t.Cleanup(func() { _ = a.Close() })
+	require.NoError(t, rdb.Ping(context.Background()).Err())
+	started, expire := slowOnce(a)
+	ctx := context.Background()
+
+	server.freeze()
+	locks := make(chan zendesk.KeyLock, 1)
+	go func() {
+		lock, _, err := a.LockKey(ctx, account, "create/1/free")
+		assert.NoError(t, err)
+		locks <- lock
+	}()
+	<-started
+	close(expire)
+	lock := <-locks
+	server.thaw()
+
+	// Nobody else touched the key: the intent takes the lease and is
+	// stored in Redis, for every replica to see.
+	require.NoError(t, lock.Record(ctx, zendesk.KeyRecord{State: zendesk.KeySending, Fingerprint: "a", At: time.Now(), TTL: time.Hour}))
+	probe := redis.NewClient(&redis.Options{Addr: server.addr()})
+	t.Cleanup(func() { _ = probe.Close() })
+	held, err := probe.Exists(ctx, ns+":{"+account+"}:lock:create/1/free").Result()
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), held, "the lock became a lease")
+	lock.Unlock()
+
+	b := replicaOn(t, server, ns)
+	l2, rec, err := b.LockKey(ctx, account, "create/1/free")
+	require.NoError(t, err)
+	assert.Equal(t, "a", rec.Fingerprint, "the intent is in Redis")
+	l2.Unlock()
+}
+
+// replicaOn returns a coordinator on server.
+func replicaOn(t *testing.T, server *redisServer, ns string) *zendeskredis.Coordinator {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: server.addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	c := zendeskredis.New(rdb, zendeskredis.WithNamespace(ns))
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
