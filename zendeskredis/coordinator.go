@@ -257,9 +257,11 @@ func (c *Coordinator) call(ctx context.Context, epoch uint64, fn func(context.Co
 	case <-expired:
 		err = errTimeout
 	case <-ctx.Done():
+		c.inconclusive(epoch)
 		return ctx.Err()
 	}
 	if err != nil && ctx.Err() != nil {
+		c.inconclusive(epoch)
 		return ctx.Err()
 	}
 	if err != nil {
@@ -320,6 +322,17 @@ func (c *Coordinator) failed(epoch uint64, err error) {
 		c.cfg.logger.Warn("zendeskredis: Redis is unreachable; coordinating in process until it answers again",
 			slog.String("error", err.Error()), slog.Duration("timeout", c.cfg.timeout), slog.Duration("probe_interval", c.cfg.probe))
 	}
+}
+
+// inconclusive ends a probe that its caller gave up on before Redis
+// answered or failed: another call may probe.
+func (c *Coordinator) inconclusive(epoch uint64) {
+	h := &c.health
+	h.mu.Lock()
+	if h.down && h.epoch == epoch {
+		h.probing = false
+	}
+	h.mu.Unlock()
 }
 
 // answered notes that Redis answered a round trip, perhaps one given up

@@ -14,9 +14,12 @@
 //	client, err := zendesk.NewClient("acme", creds, zendesk.WithCoordinator(coord))
 //
 // WithLimits is optional: without it the fleet paces itself by what
-// Zendesk's answers report (below). Redis 5 or later is required (the
-// scripts read the server's clock before writing); the tests run on Redis
-// 7.
+// Zendesk's answers report (below). One Coordinator serves every client of
+// a replica, for any number of accounts; Close it on shutdown to end the
+// Pub/Sub subscription it opens for lease waits. Redis 5 or later is
+// required (the scripts read the server's clock before writing). The keys
+// are laid out for Redis Cluster (below), but the tests run on a single
+// Redis 7 server only.
 //
 // # Budgets
 //

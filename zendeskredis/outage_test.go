@@ -372,3 +372,69 @@ func replicaOn(t *testing.T, server *redisServer, ns string) *zendeskredis.Coord
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
+
+func TestAProbeItsCallerGaveUpOnLetsAnotherProbe(t *testing.T) {
+	t.Parallel()
+	server := startRedisServer(t)
+	rdb := redis.NewClient(&redis.Options{Addr: server.addr(), ReadTimeout: -1, WriteTimeout: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	ns := namespace(t)
+	coord := zendeskredis.New(rdb, zendeskredis.WithNamespace(ns), zendeskredis.WithTimeout(time.Hour),
+		zendeskredis.WithProbeInterval(time.Nanosecond))
+	t.Cleanup(func() { _ = coord.Close() })
+	// The first round trip times out when the test says so; the test
+	// learns when each later one starts.
+	started, expire, later := make(chan struct{}, 1), make(chan time.Time), make(chan struct{}, 100)
+	var n atomic.Int32
+	zendeskredis.SetTimer(coord, func(d time.Duration) (<-chan time.Time, func() bool) {
+		if n.Add(1) == 1 {
+			started <- struct{}{}
+			return expire, func() bool { return true }
+		}
+		select {
+		case later <- struct{}{}:
+		default:
+		}
+		t := time.NewTimer(d)
+		return t.C, t.Stop
+	})
+	ctx := context.Background()
+	require.NoError(t, rdb.Ping(ctx).Err())
+	at := attempt(zendesk.BudgetPlan, time.Hour)
+
+	// The first round trip times out: Redis is marked down.
+	server.freeze()
+	admitted := make(chan error, 1)
+	go func() {
+		_, err := coord.Admit(ctx, at)
+		admitted <- err
+	}()
+	<-started
+	close(expire)
+	require.NoError(t, <-admitted)
+	coord.Done(ctx, at, zendesk.Answer{Rate: noRate})
+
+	// The next call probes Redis, which still hangs, and its caller gives
+	// up on it.
+	probeCtx, cancel := context.WithCancel(ctx)
+	probed := make(chan error, 1)
+	go func() {
+		_, err := coord.Admit(probeCtx, at)
+		probed <- err
+	}()
+	<-later // the probe waits on Redis
+	cancel()
+	assert.ErrorIs(t, <-probed, context.Canceled)
+	server.thaw()
+
+	// Other calls still probe, and find Redis again: a pause published
+	// by another replica reaches this one.
+	other := replicaOn(t, server, ns)
+	other.Done(ctx, at, zendesk.Answer{Status: 429, Rate: noRate, RetryAfter: time.Hour})
+	eventually(t, "coordination resumes", func() bool {
+		wait, err := coord.Admit(ctx, at)
+		require.NoError(t, err)
+		coord.Done(ctx, at, zendesk.Answer{Rate: noRate})
+		return wait > time.Hour-slack
+	})
+}
