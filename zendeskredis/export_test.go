@@ -1,0 +1,9 @@
+package zendeskredis
+
+import "time"
+
+// SetTimer replaces the timer that bounds each round trip to Redis, so that
+// a test decides when a round trip times out instead of waiting for it.
+func SetTimer(c *Coordinator, timer func(time.Duration) (<-chan time.Time, func() bool)) {
+	c.timer = timer
+}
