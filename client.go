@@ -132,8 +132,10 @@ func WithInsecureHTTP() Option {
 
 // WithHTTPClient sets the HTTP client under the retry layer: its Transport,
 // Timeout, Jar and CheckRedirect are used. The client is never modified; the
-// Client works on a copy that also strips credentials from redirects that
-// leave the base URL's host.
+// Client works on a copy whose transport adds the credentials to requests
+// for the base URL's scheme and host only. Without this option the Client
+// uses a copy of http.DefaultTransport with connections of its own, and a
+// 60-second timeout per attempt.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(cfg *clientConfig) error {
 		if hc == nil {
@@ -311,6 +313,7 @@ func (c *Client) guardedHTTPClient(hc *http.Client) *http.Client {
 		out = *hc
 	} else {
 		out.Timeout = defaultTimeout
+		out.Transport = ownTransport()
 	}
 	out.Transport = &authTransport{client: c, base: out.Transport}
 	userPolicy := out.CheckRedirect
@@ -335,6 +338,18 @@ func (c *Client) guardedHTTPClient(hc *http.Client) *http.Client {
 		return nil
 	}
 	return &out
+}
+
+// ownTransport is the transport of a client built without WithHTTPClient:
+// a copy of http.DefaultTransport (its proxy, dial and TLS settings) with
+// connections of its own, so that neither the client nor the rest of the
+// program closes the other's connections (httptest.Server.Close, for one,
+// closes the idle connections of http.DefaultTransport).
+func ownTransport() http.RoundTripper {
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		return t.Clone()
+	}
+	return http.DefaultTransport
 }
 
 // authTransport authorizes the requests it sends to the API's origin. It

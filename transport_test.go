@@ -237,3 +237,25 @@ func TestOneClassificationOfStatuses(t *testing.T) {
 	assert.True(t, p.shouldRetry(http.MethodPost, &http.Response{StatusCode: 503}, nil, 0, true))
 	assert.False(t, (&APIError{StatusCode: 524, Method: http.MethodGet}).Is(ErrMaybeSent), "a GET has nothing to send twice")
 }
+
+// A client built without WithHTTPClient has connections of its own: the
+// rest of the program closing http.DefaultTransport's idle connections
+// (as httptest.Server.Close does) leaves its requests alone, and the
+// other way round.
+func TestOwnTransportByDefault(t *testing.T) {
+	t.Parallel()
+	c, err := NewClient("acme", APIToken(testEmail, testToken))
+	require.NoError(t, err)
+	base := c.http.Transport.(*authTransport).base
+	own, ok := base.(*http.Transport)
+	require.True(t, ok)
+	assert.NotSame(t, http.DefaultTransport, own)
+	assert.NotNil(t, own.Proxy, "the default transport's proxy settings are kept")
+	assert.Equal(t, defaultTimeout, c.http.Timeout)
+
+	// Given a client, its transport is used as it is.
+	mt := httpmock.NewMockTransport()
+	c, err = NewClient("acme", APIToken(testEmail, testToken), WithHTTPClient(&http.Client{Transport: mt}))
+	require.NoError(t, err)
+	assert.Same(t, mt, c.http.Transport.(*authTransport).base)
+}
