@@ -158,6 +158,17 @@
 // also pace itself with WithRateLimit (token buckets per budget).
 // Response.Rate shows the budget of the last answer.
 //
+// # Coordination and many replicas
+//
+// All of this, and the idempotency-key locks, goes through a Coordinator:
+// Admit before each attempt, Done after each answer, LockKey around a keyed
+// Create or Reply. The default, NewLocalCoordinator, shares them between
+// the goroutines of one process. Replicas of a service on one Zendesk
+// account share them through Redis with package
+// github.com/sideconv/zendesk/zendeskredis (a module of its own), passed
+// to every client with WithCoordinator; when Redis does not answer, it
+// falls back to the in-process behaviour.
+//
 // # Pagination and iterators
 //
 // Zendesk pages side conversations and their events by offset: List and
