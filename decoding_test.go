@@ -442,64 +442,194 @@ func TestBodyRules(t *testing.T) {
 	assert.True(t, strings.Contains(ve.Reason, "Body"), ve.Reason)
 }
 
-// BenchmarkDecode measures the client's decoding of answers by itself:
-// through its envelopes (what every call does), and into the exported
-// types (what a caller that reads Zendesk's JSON does). Run it before and
-// after a change of decoding:
+// BenchmarkDecode measures the decoding of each answer envelope by itself,
+// beside the baseline of bench_test.go decoding the same body: "client" is
+// what a call does with a 2xx body (read it through the size limit, decode
+// it, and turn it into the exported values the method returns), "plain" is
+// encoding/json alone decoding it into the baseline's structs, as
+// baseline() does. ListPage100Exported decodes a page into the exported
+// types, as a caller that reads Zendesk's JSON itself does. Run it before
+// and after a change of decoding:
 //
-//	go test -run '^$' -bench 'Decode$' -benchmem -count 10 .
+//	go test -run '^$' -bench 'Decode$' -benchmem -count 6 .
 func BenchmarkDecode(b *testing.B) {
 	page := bigListPage(100, 3)
-	show := fixture(b, "responses/show_side_conversation.json")
-	created := fixture(b, "responses/create_side_conversation.json")
-	c, err := NewClient("acme", APIToken(testEmail, testToken))
-	if err != nil {
-		b.Fatal(err)
+	d := newBenchDecoder(b)
+	type plainPage struct {
+		SideConversations []plainConversation `json:"side_conversations"`
+		Events            []plainEvent        `json:"events"`
+		NextPage          *string             `json:"next_page"`
+		PreviousPage      *string             `json:"previous_page"`
+		Count             int                 `json:"count"`
 	}
 	cases := []struct {
-		name string
-		body []byte
-		run  func([]byte) error
+		name          string
+		body          []byte
+		client, plain func(body io.Reader) error
 	}{
-		{"ListPage100/client", page, func(body []byte) error {
-			var root sideConversationsRoot
-			if _, err := c.decodeBody(bytes.NewReader(body), &root, &limitedBody{}); err != nil {
+		{"Show", fixture(b, "responses/show_side_conversation.json"), d.show, func(body io.Reader) error {
+			var root struct {
+				SideConversation plainConversation `json:"side_conversation"`
+			}
+			return json.NewDecoder(body).Decode(&root)
+		}},
+		{"Create", fixture(b, "responses/create_side_conversation.json"), d.create, func(body io.Reader) error {
+			var root plainResult
+			return json.NewDecoder(body).Decode(&root)
+		}},
+		{"ListPage100", page, d.list, func(body io.Reader) error {
+			var root plainPage
+			if err := json.NewDecoder(body).Decode(&root); err != nil {
 				return err
 			}
-			attachEvents(conversationsOf(root.SideConversations), eventsOf(root.Events))
+			byID := make(map[string]int, len(root.SideConversations))
+			for i, sc := range root.SideConversations {
+				byID[sc.ID] = i
+			}
+			for _, ev := range root.Events {
+				if i, ok := byID[ev.SideConversationID]; ok {
+					root.SideConversations[i].Events = append(root.SideConversations[i].Events, ev)
+				}
+			}
 			return nil
 		}},
-		{"ListPage100/exported", page, func(body []byte) error {
+		{"Events", fixture(b, "responses/list_events.json"), d.events, func(body io.Reader) error {
+			var root struct {
+				Events       []plainEvent `json:"events"`
+				NextPage     *string      `json:"next_page"`
+				PreviousPage *string      `json:"previous_page"`
+				Count        int          `json:"count"`
+			}
+			return json.NewDecoder(body).Decode(&root)
+		}},
+		{"Incremental", fixture(b, "responses/incremental_events.json"), d.incremental, func(body io.Reader) error {
+			var root struct {
+				Events      []plainEvent `json:"events"`
+				NextPage    *string      `json:"next_page"`
+				EndTime     int64        `json:"end_time"`
+				Count       int          `json:"count"`
+				EndOfStream bool         `json:"end_of_stream"`
+			}
+			return json.NewDecoder(body).Decode(&root)
+		}},
+		{"Upload", fixture(b, "responses/upload_attachment.json"), d.upload, func(body io.Reader) error {
+			var up UploadedAttachment // no UnmarshalJSON of its own: plain already
+			return json.NewDecoder(body).Decode(&up)
+		}},
+		{"ListPage100Exported", page, func(io.Reader) error {
 			var root struct {
 				SideConversations []SideConversation `json:"side_conversations"`
 				Events            []Event            `json:"events"`
 			}
-			return json.Unmarshal(body, &root)
-		}},
-		{"Show/client", show, func(body []byte) error {
-			var root sideConversationRoot
-			_, err := c.decodeBody(bytes.NewReader(body), &root, &limitedBody{})
-			_ = conversationsOf(wires(root.SideConversation))
-			return err
-		}},
-		{"Create/client", created, func(body []byte) error {
-			var root resultRoot
-			_, err := c.decodeBody(bytes.NewReader(body), &root, &limitedBody{})
-			_ = root.value()
-			return err
+			return json.Unmarshal(page, &root)
+		}, func(io.Reader) error {
+			var root plainPage
+			return json.Unmarshal(page, &root)
 		}},
 	}
 	for _, tc := range cases {
-		b.Run(tc.name, func(b *testing.B) {
-			b.SetBytes(int64(len(tc.body)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := tc.run(tc.body); err != nil {
-					b.Fatal(err)
+		for _, side := range []struct {
+			name   string
+			decode func(io.Reader) error
+		}{{"client", tc.client}, {"plain", tc.plain}} {
+			b.Run(tc.name+"/"+side.name, func(b *testing.B) {
+				rd := bytes.NewReader(tc.body)
+				b.SetBytes(int64(len(tc.body)))
+				b.ReportAllocs()
+				for b.Loop() {
+					rd.Reset(tc.body)
+					if err := side.decode(rd); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
+}
+
+// benchSink keeps the benchmarks' results alive, as a caller would.
+var benchSink any
+
+// benchDecoder decodes 2xx bodies as the client does for each call, with
+// the state the client recycles from call to call.
+type benchDecoder struct {
+	c    *Client
+	resp *http.Response
+	body struct{ io.Reader }
+	lb   limitedBody
+}
+
+func newBenchDecoder(b *testing.B) *benchDecoder {
+	c, err := NewClient("acme", APIToken(testEmail, testToken))
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := &benchDecoder{c: c}
+	d.resp = &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(&d.body)}
+	return d
+}
+
+func (d *benchDecoder) decode(body io.Reader, out any) error {
+	d.body.Reader = body
+	return d.c.decodeSuccess(d.resp, out, 1, &d.lb)
+}
+
+func (d *benchDecoder) show(body io.Reader) error {
+	var root sideConversationRoot
+	if err := d.decode(body, &root); err != nil {
+		return err
+	}
+	var sl slab
+	sc := root.SideConversation.into(&sl)
+	benchSink = &sc
+	return nil
+}
+
+func (d *benchDecoder) create(body io.Reader) error {
+	var root resultRoot
+	if err := d.decode(body, &root); err != nil {
+		return err
+	}
+	benchSink = root.value()
+	return nil
+}
+
+func (d *benchDecoder) list(body io.Reader) error {
+	var root sideConversationsRoot
+	if err := d.decode(body, &root); err != nil {
+		return err
+	}
+	convs := conversationsOf(root.SideConversations)
+	attachEvents(convs, eventsOf(root.Events))
+	benchSink = convs
+	return nil
+}
+
+func (d *benchDecoder) events(body io.Reader) error {
+	var root eventsRoot
+	if err := d.decode(body, &root); err != nil {
+		return err
+	}
+	benchSink = eventsOf(root.Events)
+	return nil
+}
+
+func (d *benchDecoder) incremental(body io.Reader) error {
+	var root incrementalRoot
+	if err := d.decode(body, &root); err != nil {
+		return err
+	}
+	benchSink = eventsOf(root.Events)
+	return nil
+}
+
+func (d *benchDecoder) upload(body io.Reader) error {
+	var up UploadedAttachment
+	if err := d.decode(body, &up); err != nil {
+		return err
+	}
+	benchSink = &up
+	return nil
 }
 
 // cannedClient returns a client whose every request is answered 200 (201
