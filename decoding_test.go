@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -207,34 +208,66 @@ func decodeFixture(t *testing.T, name string, raw []byte) any {
 	var env fixtureEnvelope
 	require.NoError(t, json.Unmarshal(raw, &env))
 
-	// The client's path, through its wire types, agrees.
+	// The client's decoding agrees.
 	c := cannedClient(t, func() []byte { return raw })
+	decode := func(out any) {
+		t.Helper()
+		_, err := decodeAnswerBody(c, raw, out)
+		require.NoError(t, err)
+	}
 	switch {
 	case env.SideConversations != nil:
-		var root sideConversationsRoot
-		_, err := c.decodeBody(bytes.NewReader(raw), &root, &limitedBody{})
-		require.NoError(t, err)
-		assert.Equal(t, env.SideConversations, conversationsOf(root.SideConversations))
-		assert.Equal(t, env.Events, eventsOf(root.Events))
+		var page pageAnswer
+		decode(&page)
+		convs, unmatched := attachedByHand(env.SideConversations, env.Events)
+		assert.Equal(t, convs, page.conversations)
+		assert.Equal(t, unmatched, page.unmatched)
 	case env.Event != nil:
-		var root resultRoot
-		_, err := c.decodeBody(bytes.NewReader(raw), &root, &limitedBody{})
-		require.NoError(t, err)
-		assert.Equal(t, &SideConversationResult{Event: *env.Event, SideConversation: *env.SideConversation, Updates: *env.Updates}, root.value())
+		var res resultAnswer
+		decode(&res)
+		assert.Equal(t, SideConversationResult{Event: *env.Event, SideConversation: *env.SideConversation, Updates: *env.Updates}, res.result)
 	case env.SideConversation != nil:
-		var root sideConversationRoot
-		_, err := c.decodeBody(bytes.NewReader(raw), &root, &limitedBody{})
-		require.NoError(t, err)
-		assert.Equal(t, []SideConversation{*env.SideConversation}, conversationsOf(wires(root.SideConversation)))
+		var one conversationAnswer
+		decode(&one)
+		convs, unmatched := attachedByHand([]SideConversation{*env.SideConversation}, env.Events)
+		assert.Equal(t, convs[0], one.conversation[0])
+		assert.Equal(t, unmatched, one.unmatched)
 	case env.Events != nil:
-		var root eventsRoot
-		_, err := c.decodeBody(bytes.NewReader(raw), &root, &limitedBody{})
-		require.NoError(t, err)
-		assert.Equal(t, env.Events, eventsOf(root.Events))
+		var page eventsAnswer
+		decode(&page)
+		assert.Equal(t, env.Events, page.events)
 	default:
 		t.Fatalf("%s holds no envelope this test knows", name)
 	}
 	return env
+}
+
+// attachedByHand returns copies of convs with the events of each attached,
+// oldest first, and the events of none.
+func attachedByHand(convs []SideConversation, events []Event) ([]SideConversation, []Event) {
+	out := slices.Clone(convs)
+	var unmatched []Event
+	for _, ev := range events {
+		i := slices.IndexFunc(out, func(sc SideConversation) bool { return sc.ID == ev.SideConversationID })
+		if i < 0 {
+			unmatched = append(unmatched, ev)
+			continue
+		}
+		out[i].Events = append(out[i].Events, ev)
+	}
+	for i := range out {
+		sortEvents(out[i].Events)
+	}
+	return out, unmatched
+}
+
+// decodeAnswerBody decodes body as the client decodes a 200 answer into
+// out, and reports whether it took the tolerant way.
+func decodeAnswerBody(c *Client, body []byte, out any) (tolerant bool, err error) {
+	var b answerBody
+	resp := &http.Response{StatusCode: http.StatusOK, ContentLength: int64(len(body)), Body: io.NopCloser(bytes.NewReader(body))}
+	err = c.decodeSuccess(resp, out, 1, &b)
+	return b.tolerant, err
 }
 
 func generic(t *testing.T, b []byte) any {
@@ -556,7 +589,7 @@ type benchDecoder struct {
 	c    *Client
 	resp *http.Response
 	body struct{ io.Reader }
-	lb   limitedBody
+	ab   answerBody
 }
 
 func newBenchDecoder(b *testing.B) *benchDecoder {
@@ -565,61 +598,62 @@ func newBenchDecoder(b *testing.B) *benchDecoder {
 		b.Fatal(err)
 	}
 	d := &benchDecoder{c: c}
-	d.resp = &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(&d.body)}
+	d.resp = &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(&d.body), ContentLength: -1}
 	return d
 }
 
+// decode decodes as a call does, and recycles the state as the client does
+// after the call.
 func (d *benchDecoder) decode(body io.Reader, out any) error {
 	d.body.Reader = body
-	return d.c.decodeSuccess(d.resp, out, 1, &d.lb)
+	d.resp.ContentLength = int64(body.(*bytes.Reader).Len())
+	err := d.c.decodeSuccess(d.resp, out, 1, &d.ab)
+	d.ab.reset()
+	return err
 }
 
 func (d *benchDecoder) show(body io.Reader) error {
-	var root sideConversationRoot
-	if err := d.decode(body, &root); err != nil {
+	var one conversationAnswer
+	if err := d.decode(body, &one); err != nil {
 		return err
 	}
-	var sl slab
-	sc := root.SideConversation.into(&sl)
-	benchSink = &sc
+	benchSink = &one.conversation[0]
 	return nil
 }
 
 func (d *benchDecoder) create(body io.Reader) error {
-	var root resultRoot
-	if err := d.decode(body, &root); err != nil {
+	var res resultAnswer
+	if err := d.decode(body, &res); err != nil {
 		return err
 	}
-	benchSink = root.value()
+	benchSink = &res.result
 	return nil
 }
 
 func (d *benchDecoder) list(body io.Reader) error {
-	var root sideConversationsRoot
-	if err := d.decode(body, &root); err != nil {
+	var page pageAnswer
+	if err := d.decode(body, &page); err != nil {
 		return err
 	}
-	convs := conversationsOf(root.SideConversations)
-	attachEvents(convs, eventsOf(root.Events))
-	benchSink = convs
+	benchSink = page.conversations
 	return nil
 }
 
 func (d *benchDecoder) events(body io.Reader) error {
-	var root eventsRoot
-	if err := d.decode(body, &root); err != nil {
+	var page eventsAnswer
+	if err := d.decode(body, &page); err != nil {
 		return err
 	}
-	benchSink = eventsOf(root.Events)
+	benchSink = page.events
 	return nil
 }
 
 func (d *benchDecoder) incremental(body io.Reader) error {
-	var root incrementalRoot
-	if err := d.decode(body, &root); err != nil {
+	var page incrementalAnswer
+	if err := d.decode(body, &page); err != nil {
 		return err
 	}
-	benchSink = eventsOf(root.Events)
+	benchSink = page.events
 	return nil
 }
 
@@ -648,13 +682,4 @@ func cannedClient(tb testing.TB, body func() []byte) *Client {
 		tb.Fatal(err)
 	}
 	return c
-}
-
-// wires is the conversation of a one-conversation envelope as a list: none
-// when the envelope lacked it.
-func wires(w *conversationWire) []conversationWire {
-	if w == nil {
-		return nil
-	}
-	return []conversationWire{*w}
 }

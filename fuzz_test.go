@@ -274,12 +274,9 @@ var envelopeFixtures = []struct {
 	}},
 	{"incremental_events.json", func(c *Client, body []byte) error {
 		// The iterator would follow next_page; decode one page as it does.
-		var root incrementalRoot
-		if _, err := c.decodeBody(bytes.NewReader(body), &root, &limitedBody{}); err != nil {
-			return err
-		}
-		_ = eventsOf(root.Events)
-		return nil
+		var page incrementalAnswer
+		_, err := decodeAnswerBody(c, body, &page)
+		return err
 	}},
 	{"upload_attachment.json", func(c *Client, _ []byte) error {
 		_, _, err := c.SideConversations.UploadAttachment(context.Background(), "a.txt", strings.NewReader("x"))
@@ -306,26 +303,11 @@ func decodeAsList(c *Client, _ []byte) error {
 	return err
 }
 
-// decodeEverywhere decodes body as every envelope the client reads, and into
+// decodeEverywhere decodes body as every answer the client reads, and into
 // the exported types as a caller that reads Zendesk's JSON itself does.
 func decodeEverywhere(c *Client, body []byte) {
-	roots := []any{&sideConversationRoot{}, &sideConversationsRoot{}, &resultRoot{}, &eventsRoot{}, &incrementalRoot{}, &UploadedAttachment{}}
-	for _, root := range roots {
-		if _, err := c.decodeBody(bytes.NewReader(body), root, &limitedBody{}); err != nil {
-			continue
-		}
-		switch r := root.(type) {
-		case *sideConversationRoot:
-			attachEvents(conversationsOf(wires(r.SideConversation)), eventsOf(r.Events))
-		case *sideConversationsRoot:
-			attachEvents(conversationsOf(r.SideConversations), eventsOf(r.Events))
-		case *resultRoot:
-			_ = r.value()
-		case *eventsRoot:
-			_ = eventsOf(r.Events)
-		case *incrementalRoot:
-			_ = eventsOf(r.Events)
-		}
+	for _, out := range []any{&conversationAnswer{}, &pageAnswer{}, &resultAnswer{}, &eventsAnswer{}, &incrementalAnswer{}, &UploadedAttachment{}} {
+		_, _ = decodeAnswerBody(c, body, out)
 	}
 	_ = decodeExported(body)
 }
