@@ -40,10 +40,10 @@ import (
 //
 // The fast leaves accept a part of what the tolerant ones accept and read
 // it the same way, so an answer decodes to the same values whichever way
-// it went. Both ways then convert into the exported types, taking the
-// participants and messages of one answer from a slab. Strings decoded by
-// encoding/json never alias its input, so the buffer can be reused as soon
-// as an answer is decoded.
+// it went (FuzzDecodeEnvelopes checks this). Both ways then convert into
+// the exported types, taking the participants and messages of one answer
+// from a slab. Strings decoded by encoding/json never alias its input, so
+// the buffer can be reused as soon as an answer is decoded.
 //
 // The exported types' own UnmarshalJSON methods, for callers that decode
 // Zendesk's JSON themselves, go the same two ways.
