@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -151,6 +154,222 @@ func TestDecodeSupportIDsOfAnyType(t *testing.T) {
 	out, err = json.Marshal(Participant{SupportGroupID: 5, SupportAgentIDText: "x"})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"support_group_id":5,"support_agent_id":"x"}`, string(out))
+}
+
+// A usual answer is decoded the fast way, null included. An answer with a
+// value only the tolerant way reads takes that way and decodes to the
+// values of the usual form of the same answer.
+func TestDecodeWays(t *testing.T) {
+	t.Parallel()
+	const usual = `{"side_conversation":{"id":"a","ticket_id":42,"subject":"Printer","state":"open",` +
+		`"external_ids":{"crm":"C-1"},"created_at":"2018-11-20T16:58:36.453+00:00",` +
+		`"participants":[{"user_id":7,"name":"Ann","email":"ann@example.com"},{"support_group_id":360001,"support_agent_id":5}]}}`
+	want := SideConversation{
+		ID: "a", TicketID: 42, Subject: "Printer", State: StateOpen,
+		ExternalIDs:  map[string]string{"crm": "C-1"},
+		CreatedAt:    time.Date(2018, 11, 20, 16, 58, 36, 453_000_000, time.UTC),
+		Participants: []Participant{{UserID: 7, Name: "Ann", Email: "ann@example.com"}, SupportAgent(360001, 5)},
+	}
+	odd := func(old, new string) string {
+		require.Contains(t, usual, old)
+		return strings.Replace(usual, old, new, 1)
+	}
+	with := func(change func(*SideConversation)) SideConversation {
+		sc := want
+		sc.Participants = slices.Clone(want.Participants)
+		change(&sc)
+		return sc
+	}
+	cases := []struct {
+		name     string
+		body     string
+		tolerant bool
+		want     SideConversation
+	}{
+		{"usual", usual, false, want},
+		{"null everywhere", `{"side_conversation":{"id":"a","ticket_id":null,"subject":null,"preview_text":null,"url":null,"state":null,` +
+			`"external_ids":null,"created_at":null,"updated_at":null,"message_added_at":null,"state_updated_at":null,` +
+			`"participants":[null,{"user_id":null,"name":null,"email":null,"support_group_id":null,"support_agent_id":null}]},"events":null}`,
+			false, SideConversation{ID: "a", Participants: []Participant{{}, {}}}},
+		{"numeric external id", odd(`"crm":"C-1"`, `"crm":"C-1","targetTicketId":10001`), true,
+			with(func(sc *SideConversation) {
+				sc.ExternalIDs = map[string]string{"crm": "C-1", "targetTicketId": "10001"}
+			})},
+		{"external_ids as an empty array", odd(`{"crm":"C-1"}`, `[]`), true, with(func(sc *SideConversation) { sc.ExternalIDs = nil })},
+		{"string support id", odd(`"support_group_id":360001`, `"support_group_id":"360001"`), true, want},
+		{"text support id", odd(`"support_agent_id":5`, `"support_agent_id":"tier-2"`), true,
+			with(func(sc *SideConversation) {
+				sc.Participants[1] = Participant{SupportGroupID: 360001, SupportAgentIDText: "tier-2"}
+			})},
+		{"string user id", odd(`"user_id":7`, `"user_id":"7"`), true, want},
+		{"ISO 8601 time without a colon in the offset", odd(`+00:00"`, `+0000"`), true, want},
+		{"string that is no time", odd(`"2018-11-20T16:58:36.453+00:00"`, `"soon"`), true,
+			with(func(sc *SideConversation) { sc.CreatedAt = time.Time{} })},
+	}
+	c, err := NewClient("acme", APIToken(testEmail, testToken))
+	require.NoError(t, err)
+	for _, tc := range cases {
+		var one conversationAnswer
+		tolerant, err := decodeAnswerBody(c, []byte(tc.body), &one)
+		require.NoError(t, err, tc.name)
+		assert.Equal(t, tc.tolerant, tolerant, "%s: the tolerant way", tc.name)
+		got := one.conversation[0]
+		assert.True(t, tc.want.CreatedAt.Equal(got.CreatedAt), "%s: %s", tc.name, got.CreatedAt)
+		got.CreatedAt, tc.want.CreatedAt = time.Time{}, time.Time{}
+		assert.Equal(t, tc.want, got, tc.name)
+	}
+}
+
+// Every example answer takes the fast way, except the one that gives a
+// support_group_id as a string, as the reference types it. With their user
+// ids given as strings, they take the tolerant way to the same values.
+func TestExampleAnswersWays(t *testing.T) {
+	t.Parallel()
+	answers := map[string]func() any{
+		"create_side_conversation.json":            func() any { return &resultAnswer{} },
+		"import_side_conversation.json":            func() any { return &resultAnswer{} },
+		"import_events.json":                       func() any { return &resultAnswer{} },
+		"reply_side_conversation.json":             func() any { return &resultAnswer{} },
+		"show_side_conversation.json":              func() any { return &conversationAnswer{} },
+		"show_side_conversation_with_events.json":  func() any { return &conversationAnswer{} },
+		"update_side_conversation.json":            func() any { return &conversationAnswer{} },
+		"list_side_conversations.json":             func() any { return &pageAnswer{} },
+		"list_side_conversations_with_events.json": func() any { return &pageAnswer{} },
+		"list_events.json":                         func() any { return &eventsAnswer{} },
+		"incremental_events.json":                  func() any { return &incrementalAnswer{} },
+		"upload_attachment.json":                   func() any { return &UploadedAttachment{} },
+	}
+	paths, err := filepath.Glob(filepath.Join("testdata", "responses", "*.json"))
+	require.NoError(t, err)
+	assert.Len(t, paths, len(answers)+1, "every example answer but side_conversation.json, a bare object, is here")
+	c, err := NewClient("acme", APIToken(testEmail, testToken))
+	require.NoError(t, err)
+	userID := regexp.MustCompile(`"user_id": (\d+)`)
+	for name, newAnswer := range answers {
+		raw := fixture(t, "responses/"+name)
+		usual := newAnswer()
+		tolerant, err := decodeAnswerBody(c, raw, usual)
+		require.NoError(t, err, name)
+		assert.Equal(t, name == "list_side_conversations_with_events.json", tolerant, "%s: the tolerant way", name)
+		if !userID.Match(raw) {
+			continue
+		}
+		odd := newAnswer()
+		tolerant, err = decodeAnswerBody(c, userID.ReplaceAll(raw, []byte(`"user_id": "$1"`)), odd)
+		require.NoError(t, err, name)
+		assert.True(t, tolerant, "%s with string user ids: the tolerant way", name)
+		assert.Equal(t, usual, odd, name)
+	}
+	var bare fastConversation
+	assert.NoError(t, json.Unmarshal(fixture(t, "responses/side_conversation.json"), &bare), "side_conversation.json decodes the fast way")
+}
+
+// How a 2xx body ends decides the outcome, whichever way it is decoded: a
+// body that broke off, is empty or is no JSON may come whole next time; one
+// that is too large, not an object or of the wrong shape will not. The
+// answer is the first JSON value of the body, as the client always read
+// it.
+func TestDecodeBodyOutcomes(t *testing.T) {
+	t.Parallel()
+	c, err := NewClient("acme", APIToken(testEmail, testToken), WithMaxResponseBytes(64))
+	require.NoError(t, err)
+	const whole = `{"side_conversation":{"id":"a"}}`
+	reset := errors.New("connection reset by peer")
+	brokenAfter := func(s string) io.Reader { return io.MultiReader(strings.NewReader(s), iotest.ErrReader(reset)) }
+	cases := []struct {
+		name      string
+		body      io.Reader
+		retryable bool
+		err       string // empty when the body decodes
+	}{
+		{"whole", strings.NewReader(whole), false, ""},
+		{"whole, then more", strings.NewReader(whole + `{"id":"b"}`), false, ""},
+		{"whole, then the connection fails", brokenAfter(whole), false, ""},
+		{"broken off by the connection", brokenAfter(whole[:20]), true, "connection reset"},
+		{"broken off", strings.NewReader(whole[:20]), true, "could not be decoded"},
+		{"odd and broken off", strings.NewReader(`{"side_conversation":{"id":"a","created_at":"2018-11-20 16:58"`), true, "could not be decoded"},
+		{"empty", strings.NewReader(""), true, "the body is empty"},
+		{"white space", strings.NewReader(" \r\n\t"), true, "the body is empty"},
+		{"no JSON", strings.NewReader("<html>ok</html>"), true, "could not be decoded"},
+		{"too large", strings.NewReader(strings.Repeat(" ", 40) + whole), false, "64-byte limit"},
+		{"null", strings.NewReader("null"), false, "not an object"},
+		{"array", strings.NewReader("[]"), false, "json: the value is a JSON array, not an object"},
+		{"wrong type", strings.NewReader(`{"side_conversation":{"id":42}}`), false, "json: side_conversation.id is a JSON number, not a string"},
+	}
+	for _, tc := range cases {
+		var one conversationAnswer
+		retryable, err := c.decodeBody(tc.body, -1, &one, &answerBody{})
+		if tc.err == "" {
+			require.NoError(t, err, tc.name)
+			assert.Equal(t, "a", one.conversation[0].ID, tc.name)
+			continue
+		}
+		require.Error(t, err, tc.name)
+		assert.Contains(t, err.Error(), tc.err, tc.name)
+		assert.Equal(t, tc.retryable, retryable, "%s: retryable", tc.name)
+	}
+}
+
+// A type error names the JSON path of the value, not the Go types it is
+// decoded into, and is still a *json.UnmarshalTypeError.
+func TestDecodeTypeErrors(t *testing.T) {
+	t.Parallel()
+	var sc SideConversation
+	err := json.Unmarshal([]byte(`{"id":"a","participants":[{"email":["x"]}]}`), &sc)
+	require.Error(t, err)
+	assert.Equal(t, "json: participants.email is a JSON array, not a string", err.Error())
+	var te *json.UnmarshalTypeError
+	assert.ErrorAs(t, err, &te)
+}
+
+// The values of an answer share no memory with the read buffer, which the
+// next call reads into: overwriting the buffer changes none of them, on
+// either way.
+func TestDecodedAnswersOwnTheirMemory(t *testing.T) {
+	t.Parallel()
+	c, err := NewClient("acme", APIToken(testEmail, testToken))
+	require.NoError(t, err)
+	odd := fixture(t, "responses/list_side_conversations_with_events.json")
+	usual := bytes.Replace(odd, []byte(`"support_group_id": "360001"`), []byte(`"support_group_id": 360001`), 1)
+	require.NotEqual(t, odd, usual)
+	for _, body := range [][]byte{usual, odd} {
+		var b answerBody
+		var page, again pageAnswer
+		resp := &http.Response{StatusCode: http.StatusOK, ContentLength: -1, Body: io.NopCloser(bytes.NewReader(body))}
+		require.NoError(t, c.decodeSuccess(resp, &page, 1, &b))
+		assert.Equal(t, bytes.Equal(body, odd), b.tolerant)
+		_, err := decodeAnswerBody(c, body, &again)
+		require.NoError(t, err)
+		buf := b.buf[:cap(b.buf)]
+		for i := range buf {
+			buf[i] = '#'
+		}
+		assert.Equal(t, again, page)
+	}
+}
+
+// A call's state keeps its read buffer for the next call, unless an
+// answer made it larger than maxKeptBuffer.
+func TestAnswerBufferKept(t *testing.T) {
+	t.Parallel()
+	c, err := NewClient("acme", APIToken(testEmail, testToken))
+	require.NoError(t, err)
+	decode := func(b *answerBody, size int) {
+		t.Helper()
+		body := strings.Repeat(" ", size-2) + "{}"
+		var up UploadedAttachment
+		_, err := c.decodeBody(strings.NewReader(body), -1, &up, b)
+		require.NoError(t, err)
+		b.reset()
+	}
+	var b answerBody
+	decode(&b, 10_000)
+	kept := cap(b.buf)
+	require.GreaterOrEqual(t, kept, 10_000)
+	decode(&b, 10_000)
+	assert.Equal(t, kept, cap(b.buf), "the next body of the same size is read into the same buffer")
+	decode(&b, maxKeptBuffer+1)
+	assert.Nil(t, b.buf, "a buffer larger than maxKeptBuffer is not kept")
 }
 
 // Every example answer decodes into the exported types and encodes back
