@@ -535,9 +535,10 @@ func (r sideConversationsRoot[P, X, T]) into(a *pageAnswer) {
 }
 
 // resultRoot is the answer to Create, Reply, Import and ImportEvents. Reply
-// is documented to answer with side_conversation only.
+// is documented to answer with side_conversation only; its Event stays the
+// zero value, and converts to the zero Event.
 type resultRoot[P participantLeaf, X idsLeaf, T timeLeaf] struct {
-	Event            *eventWire[P, X, T]        `json:"event"`
+	Event            eventWire[P, X, T]         `json:"event"`
 	SideConversation *conversationWire[P, X, T] `json:"side_conversation"`
 	Updates          Updates                    `json:"updates"`
 }
@@ -548,8 +549,8 @@ func (r resultRoot[P, X, T]) into(a *resultAnswer) {
 	if r.SideConversation != nil {
 		people += len(r.SideConversation.Participants)
 	}
-	if r.Event != nil && r.Event.Message != nil {
-		people += len(r.Event.Message.To)
+	if m := r.Event.Message; m != nil {
+		people += len(m.To)
 		messages++
 	}
 	s.reserve(people, messages)
@@ -558,9 +559,7 @@ func (r resultRoot[P, X, T]) into(a *resultAnswer) {
 		a.result.SideConversation = r.SideConversation.into(&s)
 		a.found = true
 	}
-	if r.Event != nil {
-		a.result.Event = r.Event.into(&s)
-	}
+	a.result.Event = r.Event.into(&s)
 }
 
 type eventsRoot[P participantLeaf, X idsLeaf, T timeLeaf] struct {
