@@ -699,9 +699,11 @@ func TestBodyRules(t *testing.T) {
 // what a call does with a 2xx body (read it through the size limit, decode
 // it, and turn it into the exported values the method returns), "plain" is
 // encoding/json alone decoding it into the baseline's structs, as
-// baseline() does. ListPage100Exported decodes a page into the exported
-// types, as a caller that reads Zendesk's JSON itself does. Run it before
-// and after a change of decoding:
+// baseline() does. "paired" runs the two alternately, as BenchmarkPaired
+// does, and reports their ratio, which the load of a shared machine moves
+// less than it moves separate runs. ListPage100Exported decodes a page into
+// the exported types, as a caller that reads Zendesk's JSON itself does.
+// Run it before and after a change of decoding:
 //
 //	go test -run '^$' -bench 'Decode$' -benchmem -count 6 .
 func BenchmarkDecode(b *testing.B) {
@@ -780,22 +782,34 @@ func BenchmarkDecode(b *testing.B) {
 		}},
 	}
 	for _, tc := range cases {
+		rd := bytes.NewReader(tc.body)
+		decoding := func(decode func(io.Reader) error) func() error {
+			return func() error {
+				rd.Reset(tc.body)
+				return decode(rd)
+			}
+		}
+		client, plain := decoding(tc.client), decoding(tc.plain)
 		for _, side := range []struct {
 			name   string
-			decode func(io.Reader) error
-		}{{"client", tc.client}, {"plain", tc.plain}} {
+			decode func() error
+		}{{"client", client}, {"plain", plain}} {
 			b.Run(tc.name+"/"+side.name, func(b *testing.B) {
-				rd := bytes.NewReader(tc.body)
 				b.SetBytes(int64(len(tc.body)))
 				b.ReportAllocs()
 				for b.Loop() {
-					rd.Reset(tc.body)
-					if err := side.decode(rd); err != nil {
+					if err := side.decode(); err != nil {
 						b.Fatal(err)
 					}
 				}
 			})
 		}
+		b.Run(tc.name+"/paired", func(b *testing.B) {
+			inClient, inPlain, n := alternate(b, client, plain)
+			b.ReportMetric(float64(inClient.Nanoseconds())/float64(n), "client-ns/op")
+			b.ReportMetric(float64(inPlain.Nanoseconds())/float64(n), "plain-ns/op")
+			b.ReportMetric(float64(inClient)/float64(inPlain), "client/plain")
+		})
 	}
 }
 
