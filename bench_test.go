@@ -451,30 +451,36 @@ func BenchmarkPaired(b *testing.B) {
 	}
 	for _, p := range pairs {
 		b.Run(p.name, func(b *testing.B) {
-			var sdk, base time.Duration
-			n := 0
-			timed := func(f func(context.Context) error) time.Duration {
-				start := time.Now()
-				if err := f(ctx); err != nil {
-					b.Fatal(err)
-				}
-				return time.Since(start)
-			}
-			for b.Loop() {
-				if n%2 == 0 {
-					sdk += timed(p.sdk)
-					base += timed(p.base)
-				} else {
-					base += timed(p.base)
-					sdk += timed(p.sdk)
-				}
-				n++
-			}
+			sdk, base, n := alternate(b, func() error { return p.sdk(ctx) }, func() error { return p.base(ctx) })
 			b.ReportMetric(float64(sdk.Nanoseconds())/float64(n), "sdk-ns/call")
 			b.ReportMetric(float64(base.Nanoseconds())/float64(n), "base-ns/call")
 			b.ReportMetric(float64(sdk)/float64(base), "sdk/base")
 		})
 	}
+}
+
+// alternate runs x and y alternately, each first every other time, for the
+// benchmark's iterations, and returns the time each took in all and the
+// number of iterations.
+func alternate(b *testing.B, x, y func() error) (tx, ty time.Duration, n int) {
+	timed := func(f func() error) time.Duration {
+		start := time.Now()
+		if err := f(); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	for b.Loop() {
+		if n%2 == 0 {
+			tx += timed(x)
+			ty += timed(y)
+		} else {
+			ty += timed(y)
+			tx += timed(x)
+		}
+		n++
+	}
+	return tx, ty, n
 }
 
 // liveAtLastPage walks the pages once more and returns the live heap, after

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -562,7 +563,7 @@ var acceptJSON = []string{"application/json"}
 // decodeSuccess decodes a 2xx body into out; other answers are left for the
 // error path. A failure is a *decodeError, which the retry policy retries
 // for idempotent methods when the body may decode another time.
-func (c *Client) decodeSuccess(resp *http.Response, out any, attempt int, lb *limitedBody) error {
+func (c *Client) decodeSuccess(resp *http.Response, out any, attempt int, b *answerBody) error {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil
 	}
@@ -573,7 +574,7 @@ func (c *Client) decodeSuccess(resp *http.Response, out any, attempt int, lb *li
 		// A broken earlier body may have filled part of out.
 		reflect.ValueOf(out).Elem().SetZero()
 	}
-	if retryable, err := c.decodeBody(resp.Body, out, lb); err != nil {
+	if retryable, err := c.decodeBody(resp.Body, resp.ContentLength, out, b); err != nil {
 		return &decodeError{err: err, final: !retryable}
 	}
 	if v, ok := out.(validated); ok {
@@ -657,41 +658,144 @@ func newAPIError(cl *call, resp *http.Response, requestID string, now time.Time)
 	return e
 }
 
-// decodeBody reads one JSON value from body into out, through the size
-// limit. On failure it also reports whether another attempt might decode:
-// true when the body broke off, was empty or was not JSON at all (a proxy's
-// page), false when it was too large or whole JSON of the wrong shape.
-// lb is the limit's state, kept by the caller so that it need not be
-// allocated for every body.
-func (c *Client) decodeBody(body io.Reader, out any, lb *limitedBody) (retryable bool, err error) {
-	*lb = limitedBody{r: body, remaining: c.maxBody}
-	err = json.NewDecoder(lb).Decode(out)
+// decodeBody reads body through the size limit into b's buffer (size is
+// its length when known, else -1) and decodes it into out: the fast way
+// when it can, else the tolerant way (see decoding.go). On failure it also
+// reports whether another attempt might decode: true when the body broke
+// off, was empty or was not JSON at all (a proxy's page), false when it
+// was too large or whole JSON of the wrong shape.
+func (c *Client) decodeBody(body io.Reader, size int64, out any, b *answerBody) (retryable bool, err error) {
+	data, readErr := b.read(body, c.maxBody, size)
+	if b.limit.exceeded {
+		return false, fmt.Errorf("the body is larger than the client's %d-byte limit (see WithMaxResponseBytes); it was not read further: %w", c.maxBody, errBodyTooLarge)
+	}
+	first := firstByte(data)
+	b.tolerant = false
+	if first == '{' && decodeFast(data, out) == nil {
+		return false, nil
+	}
+	// The tolerant way reads the bytes as the connection gave them, its
+	// failure included, so that its errors tell what went wrong.
+	b.tolerant = true
+	err = decodeTolerant(&replay{data: data, err: readErr}, out)
 	var syntaxErr *json.SyntaxError
 	switch {
-	case err == nil && lb.first != '{':
+	case err == nil && first != '{':
 		// null, a number or an array decode into a struct without a
 		// word; none of them is an answer.
-		return false, fmt.Errorf("the body is JSON but not an object (it starts with %q)", lb.first)
+		return false, fmt.Errorf("the body is JSON but not an object (it starts with %q)", first)
 	case err == nil:
 		return false, nil
-	case lb.exceeded:
-		return false, fmt.Errorf("the body is larger than the client's %d-byte limit (see WithMaxResponseBytes); it was not read further: %w", c.maxBody, errBodyTooLarge)
 	case errors.Is(err, io.EOF):
 		return true, errors.New("the body is empty")
 	default:
-		retryable = lb.readErr != nil || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syntaxErr)
-		return retryable, fmt.Errorf("the body could not be decoded: %w", err)
+		retryable = readErr != nil || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syntaxErr)
+		return retryable, fmt.Errorf("the body could not be decoded: %w", readableError(err))
 	}
 }
 
+// decodeFast decodes a whole JSON object into out with json.Unmarshal.
+func decodeFast(data []byte, out any) error {
+	if a, ok := out.(answer); ok {
+		return a.decodeFast(data)
+	}
+	return json.Unmarshal(data, out)
+}
+
+// decodeTolerant decodes the first JSON value of r into out.
+func decodeTolerant(r io.Reader, out any) error {
+	dec := json.NewDecoder(r)
+	if a, ok := out.(answer); ok {
+		return a.decodeTolerant(dec)
+	}
+	reflect.ValueOf(out).Elem().SetZero() // of what the fast way filled
+	return dec.Decode(out)
+}
+
+// firstByte returns the first byte of data that is not white space, or 0.
+func firstByte(data []byte) byte {
+	for _, b := range data {
+		if b != ' ' && b != '\t' && b != '\r' && b != '\n' {
+			return b
+		}
+	}
+	return 0
+}
+
+// answerBody is what a call keeps to read its answers: the size limit and
+// a buffer, which the call's state keeps for the next call.
+type answerBody struct {
+	limit limitedBody
+	buf   []byte
+	// tolerant reports that the last body took the tolerant way.
+	tolerant bool
+}
+
+// maxKeptBuffer is the largest buffer kept for the next call: a page of 100
+// conversations with their sideloaded events fits in it, and the memory of
+// a rare larger answer is left to the garbage collector.
+const maxKeptBuffer = 1 << 20
+
+// read reads body through the limit, into a buffer of at least size bytes
+// when that is known. It returns what it read, and an error when the
+// connection failed or the limit was exceeded.
+func (b *answerBody) read(body io.Reader, limit, size int64) ([]byte, error) {
+	b.limit = limitedBody{r: body, remaining: limit}
+	buf := b.buf[:0]
+	if size >= 0 {
+		// One byte more, to read the end without growing.
+		buf = slices.Grow(buf, int(min(size, limit, maxKeptBuffer))+1)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, max(512, len(buf)))
+		}
+		n, err := b.limit.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			b.buf = buf
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			return buf, err
+		}
+	}
+}
+
+// reset forgets the last body, keeping a buffer that is not too large.
+func (b *answerBody) reset() {
+	buf := b.buf[:0]
+	if cap(buf) > maxKeptBuffer {
+		buf = nil
+	}
+	*b = answerBody{buf: buf}
+}
+
+// replay reads data, then fails with err as the connection did, or ends.
+type replay struct {
+	data []byte
+	err  error
+}
+
+func (r *replay) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		if r.err != nil {
+			return 0, r.err
+		}
+		return 0, io.EOF
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
 // limitedBody reads at most remaining bytes and then fails, so an oversized
-// body ends the decoding instead of filling memory.
+// body ends the reading instead of filling memory.
 type limitedBody struct {
 	r         io.Reader
 	remaining int64
 	exceeded  bool
 	readErr   error // a failure of the connection, not the end of the body
-	first     byte  // the first byte that is not white space, once read
 }
 
 var errBodyTooLarge = errors.New("response body too large")
@@ -710,14 +814,6 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 		p = p[:l.remaining]
 	}
 	n, err := l.r.Read(p)
-	if l.first == 0 {
-		for _, b := range p[:n] {
-			if b != ' ' && b != '\t' && b != '\r' && b != '\n' {
-				l.first = b
-				break
-			}
-		}
-	}
 	l.remaining -= int64(n)
 	if err != nil && err != io.EOF {
 		l.readErr = err

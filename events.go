@@ -75,12 +75,12 @@ func (s *SideConversationsService) listEventsCall(ticketID int64, id string, opt
 }
 
 func (s *SideConversationsService) eventsPage(ctx context.Context, cl *call) ([]Event, *Response, error) {
-	var root eventsRoot
-	resp, err := s.client.do(ctx, cl, &root)
+	var page eventsAnswer
+	resp, err := s.client.do(ctx, cl, &page)
 	if err != nil {
 		return nil, resp, offsetLimitError(cl, err)
 	}
-	return eventsOf(root.Events), resp, nil
+	return page.events, resp, nil
 }
 
 // ListEventsIter returns an iterator over every event of a side
@@ -119,13 +119,13 @@ func (s *SideConversationsService) IncrementalEvents(ctx context.Context, start 
 		// those at or after the current start time.
 		seen := map[string]int64{}
 		for {
-			var root incrementalRoot
-			if _, err := s.client.do(ctx, cl, &root); err != nil {
+			var page incrementalAnswer
+			if _, err := s.client.do(ctx, cl, &page); err != nil {
 				yield(Event{}, err)
 				return
 			}
 			fresh := 0
-			for _, ev := range eventsOf(root.Events) {
+			for _, ev := range page.events {
 				if _, dup := seen[ev.ID]; dup {
 					continue
 				}
@@ -135,12 +135,12 @@ func (s *SideConversationsService) IncrementalEvents(ctx context.Context, start 
 					return
 				}
 			}
-			next := deref(root.NextPage)
-			if fresh == 0 || root.EndOfStream || next == "" {
+			next := page.nextPage
+			if fresh == 0 || page.endOfStream || next == "" {
 				return
 			}
 			for id, at := range seen {
-				if at < root.EndTime {
+				if at < page.endTime {
 					delete(seen, id)
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -274,12 +275,9 @@ var envelopeFixtures = []struct {
 	}},
 	{"incremental_events.json", func(c *Client, body []byte) error {
 		// The iterator would follow next_page; decode one page as it does.
-		var root incrementalRoot
-		if _, err := c.decodeBody(bytes.NewReader(body), &root, &limitedBody{}); err != nil {
-			return err
-		}
-		_ = eventsOf(root.Events)
-		return nil
+		var page incrementalAnswer
+		_, err := decodeAnswerBody(c, body, &page)
+		return err
 	}},
 	{"upload_attachment.json", func(c *Client, _ []byte) error {
 		_, _, err := c.SideConversations.UploadAttachment(context.Background(), "a.txt", strings.NewReader("x"))
@@ -306,28 +304,57 @@ func decodeAsList(c *Client, _ []byte) error {
 	return err
 }
 
-// decodeEverywhere decodes body as every envelope the client reads, and into
+// decodeEverywhere decodes body as every answer the client reads, and into
 // the exported types as a caller that reads Zendesk's JSON itself does.
 func decodeEverywhere(c *Client, body []byte) {
-	roots := []any{&sideConversationRoot{}, &sideConversationsRoot{}, &resultRoot{}, &eventsRoot{}, &incrementalRoot{}, &UploadedAttachment{}}
-	for _, root := range roots {
-		if _, err := c.decodeBody(bytes.NewReader(body), root, &limitedBody{}); err != nil {
-			continue
-		}
-		switch r := root.(type) {
-		case *sideConversationRoot:
-			attachEvents(conversationsOf(wires(r.SideConversation)), eventsOf(r.Events))
-		case *sideConversationsRoot:
-			attachEvents(conversationsOf(r.SideConversations), eventsOf(r.Events))
-		case *resultRoot:
-			_ = r.value()
-		case *eventsRoot:
-			_ = eventsOf(r.Events)
-		case *incrementalRoot:
-			_ = eventsOf(r.Events)
-		}
+	for _, out := range []any{&conversationAnswer{}, &pageAnswer{}, &resultAnswer{}, &eventsAnswer{}, &incrementalAnswer{}, &UploadedAttachment{}} {
+		_, _ = decodeAnswerBody(c, body, out)
 	}
 	_ = decodeExported(body)
+}
+
+// waysAgree decodes body both ways into every answer and every exported
+// type: wherever the fast way decodes it, the tolerant way must too, to the
+// same values.
+func waysAgree(t *testing.T, body []byte) {
+	t.Helper()
+	answersAgree(t, body, &conversationAnswer{}, &conversationAnswer{})
+	answersAgree(t, body, &pageAnswer{}, &pageAnswer{})
+	answersAgree(t, body, &resultAnswer{}, &resultAnswer{})
+	answersAgree(t, body, &eventsAnswer{}, &eventsAnswer{})
+	answersAgree(t, body, &incrementalAnswer{}, &incrementalAnswer{})
+	valuesAgree[fastConversation, tolerantConversation](t, body)
+	valuesAgree[fastEvent, tolerantEvent](t, body)
+	valuesAgree[fastMessage, tolerantMessage](t, body)
+	valuesAgree[fastParticipant, tolerantParticipant](t, body)
+}
+
+func answersAgree[A answer](t *testing.T, body []byte, fast, tolerant A) {
+	t.Helper()
+	if fast.decodeFast(body) != nil {
+		return
+	}
+	if err := tolerant.decodeTolerant(json.NewDecoder(bytes.NewReader(body))); err != nil {
+		t.Fatalf("%T: the fast way decodes, the tolerant way fails: %v\n%s", fast, err, body)
+	}
+	if !reflect.DeepEqual(fast, tolerant) {
+		t.Fatalf("%T: the ways disagree\nfast:     %+v\ntolerant: %+v\n%s", fast, fast, tolerant, body)
+	}
+}
+
+func valuesAgree[F, W interface{ value() V }, V any](t *testing.T, body []byte) {
+	t.Helper()
+	var f F
+	if json.Unmarshal(body, &f) != nil {
+		return
+	}
+	var w W
+	if err := json.Unmarshal(body, &w); err != nil {
+		t.Fatalf("%T: the fast way decodes, the tolerant way fails: %v\n%s", f, err, body)
+	}
+	if fv, wv := f.value(), w.value(); !reflect.DeepEqual(fv, wv) {
+		t.Fatalf("%T: the ways disagree\nfast:     %+v\ntolerant: %+v\n%s", fv, fv, wv, body)
+	}
 }
 
 // decodeExported decodes body into the exported types.
@@ -471,7 +498,8 @@ func deepCopy(v any) any {
 // keys dropped or added and array elements dropped or repeated: the client
 // and the exported types must decode each one without an error. The raw
 // input is also decoded as is into every envelope, where only a panic is a
-// failure.
+// failure. Both inputs are decoded both ways (see decoding.go): where the
+// fast way decodes one, the tolerant way must give the same values.
 func FuzzDecodeEnvelopes(f *testing.F) {
 	docs := make([][]byte, len(envelopeFixtures))
 	for i, fx := range envelopeFixtures {
@@ -484,12 +512,18 @@ func FuzzDecodeEnvelopes(f *testing.F) {
 		f.Add(uint8(i), []byte("\x01\x02\x03\x05\x08\x0d\x15\x22"))
 	}
 	f.Add(uint8(0), docs[0])
+	// Repeated keys: both ways must keep the same of the values.
+	f.Add(uint8(0), []byte(`{"side_conversation":{"id":"a","created_at":"2018-11-20T16:58:36.453Z","created_at":null,`+
+		`"external_ids":{"a":"1"},"external_ids":{"b":"2"},"participants":[{"user_id":1,"support_group_id":2}],`+
+		`"participants":[{"user_id":null,"support_group_id":null,"name":"n"}]},"events":[{"message":{"to":[{"user_id":3}]},"message":{"to":null}}]}`))
 	// One client for the whole run: its transport answers with answer.
 	var answer atomic.Pointer[[]byte]
 	c := cannedClient(f, func() []byte { return *answer.Load() })
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
-		// Arbitrary bytes: whatever comes back, no panic.
+		// Arbitrary bytes: whatever comes back, no panic, and the two ways
+		// of decoding agree.
 		decodeEverywhere(c, data)
+		waysAgree(t, data)
 
 		// A reference example with values of the types its fields allow.
 		i := int(which) % len(envelopeFixtures)
@@ -510,5 +544,6 @@ func FuzzDecodeEnvelopes(f *testing.F) {
 		if err := decodeExported(body); err != nil {
 			t.Fatalf("%s, mutated, into the exported types: %v\n%s", envelopeFixtures[i].file, err, body)
 		}
+		waysAgree(t, body)
 	})
 }

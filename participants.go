@@ -307,16 +307,6 @@ func idOrText(id int64, text string) any {
 	return nil
 }
 
-// UnmarshalJSON decodes a participant as Participant describes.
-func (p *Participant) UnmarshalJSON(data []byte) error {
-	var w participantWire
-	if err := json.Unmarshal(data, &w); err != nil {
-		return err
-	}
-	*p = w.value()
-	return nil
-}
-
 // Message is one message of a side conversation: the first one (Create), a
 // reply (Reply), or a historical one (Import). On requests set Subject,
 // Body, To (and optionally From), ExternalIDs and AttachmentIDs; on
@@ -410,17 +400,6 @@ func (m Message) validate(field string, opening bool) error {
 			return invalid(field+".attachment_ids["+strconv.Itoa(i)+"]", "is empty")
 		}
 	}
-	return nil
-}
-
-// UnmarshalJSON decodes a message, keeping external_ids whose values are not
-// strings as their JSON text.
-func (m *Message) UnmarshalJSON(data []byte) error {
-	var w messageWire
-	if err := json.Unmarshal(data, &w); err != nil {
-		return err
-	}
-	*m = w.value()
 	return nil
 }
 

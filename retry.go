@@ -313,8 +313,9 @@ type attemptState struct {
 	method, url string
 	attempt     Attempt
 	out         any
-	// body is the size limit of the body being decoded.
-	body limitedBody
+	// body reads the answers: the size limit, and a buffer kept from call
+	// to call.
+	body answerBody
 
 	attempts int
 	// answered is the last attempt reported to the coordinator.
@@ -360,7 +361,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, out any) *attemptState {
 // release clears what a call left in s and recycles it.
 func (c *Client) release(s *attemptState) {
 	s.ctx, s.out, s.lastErr, s.lastResp, s.waitErr = nil, nil, nil, nil, nil
-	s.body = limitedBody{}
+	s.body.reset()
 	s.method, s.url = "", ""
 	s.attempts, s.answered, s.betweenAttempts = 0, 0, false
 	s.retryAfter, s.hasRetryAfter = 0, false

@@ -3,7 +3,6 @@ package zendesk
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -464,14 +463,13 @@ func (s *SideConversationsService) List(ctx context.Context, ticketID int64, opt
 }
 
 func (s *SideConversationsService) listPage(ctx context.Context, cl *call) ([]SideConversation, *Response, error) {
-	var root sideConversationsRoot
-	resp, err := s.client.do(ctx, cl, &root)
+	var page pageAnswer
+	resp, err := s.client.do(ctx, cl, &page)
 	if err != nil {
 		return nil, resp, offsetLimitError(cl, err)
 	}
-	convs := conversationsOf(root.SideConversations)
-	resp.UnmatchedEvents = attachEvents(convs, eventsOf(root.Events))
-	return convs, resp, nil
+	resp.UnmatchedEvents = page.unmatched
+	return page.conversations, resp, nil
 }
 
 // Show returns one side conversation. With opts.IncludeEvents it carries
@@ -484,19 +482,13 @@ func (s *SideConversationsService) Show(ctx context.Context, ticketID int64, id 
 	if opts != nil && opts.IncludeEvents {
 		q = url.Values{"include": {"events"}}
 	}
-	var root sideConversationRoot
-	resp, err := s.client.do(ctx, &call{method: http.MethodGet, url: s.client.conversationURL(ticketID, id, "", q)}, &root)
+	var one conversationAnswer
+	resp, err := s.client.do(ctx, &call{method: http.MethodGet, url: s.client.conversationURL(ticketID, id, "", q)}, &one)
 	if err != nil {
 		return nil, resp, err
 	}
-	var sl slab
-	sc := root.SideConversation.into(&sl)
-	if len(root.Events) == 0 {
-		return &sc, resp, nil
-	}
-	one := []SideConversation{sc}
-	resp.UnmatchedEvents = attachEvents(one, eventsOf(root.Events))
-	return &one[0], resp, nil
+	resp.UnmatchedEvents = one.unmatched
+	return &one.conversation[0], resp, nil
 }
 
 // Create starts a side conversation on a ticket with its first message and
@@ -578,14 +570,13 @@ func (s *SideConversationsService) Update(ctx context.Context, ticketID int64, i
 	if err != nil {
 		return nil, nil, err
 	}
-	var root sideConversationRoot
-	resp, err := s.client.do(ctx, cl, &root)
+	var one conversationAnswer
+	resp, err := s.client.do(ctx, cl, &one)
 	if err != nil {
 		return nil, resp, err
 	}
-	var sl slab
-	sc := root.SideConversation.into(&sl)
-	return &sc, resp, nil
+	resp.UnmatchedEvents = one.unmatched
+	return &one.conversation[0], resp, nil
 }
 
 // Import records a side conversation that happened elsewhere, keeping the
@@ -622,12 +613,12 @@ func (s *SideConversationsService) ImportEvents(ctx context.Context, ticketID in
 // send posts a message-carrying request and decodes the result envelope,
 // with or without its event.
 func (s *SideConversationsService) send(ctx context.Context, cl *call) (*SideConversationResult, *Response, error) {
-	var root resultRoot
-	resp, err := s.client.do(ctx, cl, &root)
+	var res resultAnswer
+	resp, err := s.client.do(ctx, cl, &res)
 	if err != nil {
 		return nil, resp, err
 	}
-	return root.value(), resp, nil
+	return &res.result, resp, nil
 }
 
 // withKey returns a copy of ids with the idempotency key and the
@@ -642,51 +633,6 @@ func withKey(ids map[string]string, key, fingerprint string) map[string]string {
 	return out
 }
 
-// attachEvents distributes sideloaded events over the conversations they
-// belong to, oldest first, and returns those whose conversation is not in
-// convs.
-func attachEvents(convs []SideConversation, events []Event) []Event {
-	if len(events) == 0 {
-		return nil
-	}
-	index := make(map[string]int, len(convs))
-	for i := range convs {
-		index[convs[i].ID] = i
-	}
-	var unmatched []Event
-	for _, ev := range events {
-		i, ok := index[ev.SideConversationID]
-		if !ok {
-			unmatched = append(unmatched, ev)
-			continue
-		}
-		convs[i].Events = append(convs[i].Events, ev)
-	}
-	for i := range convs {
-		sortEvents(convs[i].Events)
-	}
-	return unmatched
-}
-
 func sortEvents(events []Event) {
 	slices.SortStableFunc(events, func(a, b Event) int { return a.CreatedAt.Compare(b.CreatedAt) })
-}
-
-// errNoConversation is a success answer without the side_conversation
-// object it must hold. What the object holds is decoded tolerantly: an id
-// Zendesk left null is the empty string, not an error.
-var errNoConversation = errors.New("the answer holds no side_conversation object")
-
-func (r *resultRoot) validAnswer() error {
-	if r.SideConversation == nil {
-		return errNoConversation
-	}
-	return nil
-}
-
-func (r *sideConversationRoot) validAnswer() error {
-	if r.SideConversation == nil {
-		return errNoConversation
-	}
-	return nil
 }
