@@ -477,8 +477,18 @@ func (c *Client) endpoint(path string, query url.Values) string {
 	return withQuery(c.apiRootStr+path, query)
 }
 
+// requestBody is implemented by requests whose wire form is another
+// value: encoding that value directly spares encoding/json a second pass
+// over the output of their MarshalJSON.
+type requestBody interface {
+	requestBody() any
+}
+
 func jsonCall(method, u string, body any) (*call, error) {
 	cl := &call{method: method, url: u}
+	if rb, ok := body.(requestBody); ok {
+		body = rb.requestBody()
+	}
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {

@@ -286,25 +286,7 @@ func validateParticipants(field string, from Participant, to []Participant, open
 // MarshalJSON writes the participant's fields that are set; a child-ticket
 // id held as text goes out as the string it came as.
 func (p Participant) MarshalJSON() ([]byte, error) {
-	type plain Participant // the fields and tags, without this method
-	if p.SupportGroupIDText == "" && p.SupportAgentIDText == "" {
-		return json.Marshal(plain(p))
-	}
-	return json.Marshal(struct {
-		plain
-		SupportGroupID any `json:"support_group_id,omitempty"`
-		SupportAgentID any `json:"support_agent_id,omitempty"`
-	}{plain(p), idOrText(p.SupportGroupID, p.SupportGroupIDText), idOrText(p.SupportAgentID, p.SupportAgentIDText)})
-}
-
-func idOrText(id int64, text string) any {
-	switch {
-	case id != 0:
-		return id
-	case text != "":
-		return text
-	}
-	return nil
+	return json.Marshal(p.request())
 }
 
 // Message is one message of a side conversation: the first one (Create), a
@@ -404,23 +386,70 @@ func (m Message) validate(field string, opening bool) error {
 }
 
 // messageRequest is a Message as requests carry it: its writable fields
-// only.
+// only, in types without MarshalJSON methods, so that a request is encoded
+// in one pass.
 type messageRequest struct {
-	Subject       string            `json:"subject,omitempty"`
-	Body          string            `json:"body,omitempty"`
-	From          Participant       `json:"from,omitzero"`
-	To            []Participant     `json:"to,omitempty"`
-	ExternalIDs   map[string]string `json:"external_ids,omitempty"`
-	AttachmentIDs []string          `json:"attachment_ids,omitempty"`
+	Subject       string               `json:"subject,omitempty"`
+	Body          string               `json:"body,omitempty"`
+	From          participantRequest   `json:"from,omitzero"`
+	To            []participantRequest `json:"to,omitempty"`
+	ExternalIDs   map[string]string    `json:"external_ids,omitempty"`
+	AttachmentIDs []string             `json:"attachment_ids,omitempty"`
 }
 
 func (m Message) request() messageRequest {
-	return messageRequest{
+	out := messageRequest{
 		Subject:       m.Subject,
 		Body:          m.Body,
-		From:          m.From,
-		To:            m.To,
+		From:          m.From.request(),
 		ExternalIDs:   m.ExternalIDs,
 		AttachmentIDs: m.AttachmentIDs,
 	}
+	if len(m.To) > 0 {
+		out.To = make([]participantRequest, len(m.To))
+		for i, p := range m.To {
+			out.To[i] = p.request()
+		}
+	}
+	return out
+}
+
+// participantRequest is a Participant as requests carry it (see
+// Participant.MarshalJSON, which writes the same).
+type participantRequest struct {
+	UserID           int64   `json:"user_id,omitempty"`
+	Name             string  `json:"name,omitempty"`
+	Email            string  `json:"email,omitempty"`
+	SlackWorkspaceID string  `json:"slack_workspace_id,omitempty"`
+	SlackChannelID   string  `json:"slack_channel_id,omitempty"`
+	SupportGroupID   childID `json:"support_group_id,omitzero"`
+	SupportAgentID   childID `json:"support_agent_id,omitzero"`
+	MSTeamsChannelID string  `json:"msteams_channel_id,omitempty"`
+}
+
+func (p Participant) request() participantRequest {
+	return participantRequest{
+		UserID:           p.UserID,
+		Name:             p.Name,
+		Email:            p.Email,
+		SlackWorkspaceID: p.SlackWorkspaceID,
+		SlackChannelID:   p.SlackChannelID,
+		SupportGroupID:   childID{id: p.SupportGroupID, text: p.SupportGroupIDText},
+		SupportAgentID:   childID{id: p.SupportAgentID, text: p.SupportAgentIDText},
+		MSTeamsChannelID: p.MSTeamsChannelID,
+	}
+}
+
+// childID is a child-ticket id as requests carry it: a number, or the text
+// Zendesk sent it as. The zero childID is left out.
+type childID struct {
+	id   int64
+	text string
+}
+
+func (c childID) MarshalJSON() ([]byte, error) {
+	if c.id != 0 || c.text == "" {
+		return strconv.AppendInt(nil, c.id, 10), nil
+	}
+	return json.Marshal(c.text)
 }

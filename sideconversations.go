@@ -215,10 +215,17 @@ func (r CreateRequest) Validate() error {
 // MarshalJSON writes the request as Zendesk documents it: the message's
 // writable fields only (see Message).
 func (r CreateRequest) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		Message     messageRequest    `json:"message"`
-		ExternalIDs map[string]string `json:"external_ids,omitempty"`
-	}{r.Message.request(), r.ExternalIDs})
+	return json.Marshal(r.requestBody())
+}
+
+// createBody is CreateRequest as it is sent.
+type createBody struct {
+	Message     messageRequest    `json:"message"`
+	ExternalIDs map[string]string `json:"external_ids,omitempty"`
+}
+
+func (r CreateRequest) requestBody() any {
+	return createBody{Message: r.Message.request(), ExternalIDs: r.ExternalIDs}
 }
 
 // ReplyRequest is the body of Reply.
@@ -247,9 +254,16 @@ func (r ReplyRequest) Validate() error {
 // MarshalJSON writes the request as Zendesk documents it: the message's
 // writable fields only (see Message).
 func (r ReplyRequest) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		Message messageRequest `json:"message"`
-	}{r.Message.request()})
+	return json.Marshal(r.requestBody())
+}
+
+// replyBody is ReplyRequest as it is sent.
+type replyBody struct {
+	Message messageRequest `json:"message"`
+}
+
+func (r ReplyRequest) requestBody() any {
+	return replyBody{Message: r.Message.request()}
 }
 
 // UpdateRequest is the body of Update: the writable properties of a side
