@@ -864,14 +864,19 @@ func (e *responseError) Unwrap() []error {
 // drainAndClose reads a little of what is left (at most 4 KiB) so the
 // connection can be reused, then closes the body.
 func drainAndClose(body io.ReadCloser) {
-	var buf [512]byte
+	buf := drainBuffers.Get().(*[512]byte)
 	for range 8 {
 		if _, err := body.Read(buf[:]); err != nil {
 			break
 		}
 	}
+	drainBuffers.Put(buf)
 	_ = body.Close()
 }
+
+// drainBuffers recycles drainAndClose's buffers: one handed to a Read
+// would otherwise be allocated for every call.
+var drainBuffers = sync.Pool{New: func() any { return new([512]byte) }}
 
 func (c *Client) logDone(ctx context.Context, cl *call, r *Response, attempts int, start time.Time, err error) {
 	if c.logger == nil || !c.logger.Enabled(ctx, slog.LevelDebug) {

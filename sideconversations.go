@@ -422,13 +422,21 @@ func checkConversationID(id string) error {
 
 // isPathChar reports whether c is an RFC 3986 pchar other than a
 // percent-encoding: unreserved, a sub-delim, ":" or "@".
-func isPathChar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
+func isPathChar(c byte) bool { return pathChars[c] }
+
+// pathChars marks the bytes a path segment carries without escaping.
+var pathChars = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
 	}
-	return strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0
-}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range []byte("-._~!$&'()*+,;=:@") {
+		t[c] = true
+	}
+	return t
+}()
 
 // conversationsURL is the URL of a ticket's side conversations, followed
 // by suffix and query, built in one allocation where it can be.
