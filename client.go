@@ -550,7 +550,7 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 		if resp != nil {
 			drainAndClose(resp.Body)
 		}
-		c.logDone(ctx, cl, nil, st.attempts, start, err)
+		c.logDone(ctx, cl, nil, st.attempts, start, withoutURL(err))
 		return nil, st.transportError(err)
 	}
 	defer drainAndClose(resp.Body)

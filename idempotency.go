@@ -79,7 +79,7 @@ func (s *SideConversationsService) keyedReply(ticketID int64, id string, req Rep
 	return &keyedSend{
 		key:         key,
 		lock:        "reply/" + strconv.FormatInt(ticketID, 10) + "/" + id + "/" + key,
-		fingerprint: fingerprintOf(req.Message),
+		fingerprint: fingerprintOf(req.requestBody()),
 		find: func(ctx context.Context) (*keyMatch, error) {
 			return s.findReply(ctx, ticketID, id, key)
 		},
@@ -90,14 +90,15 @@ func (s *SideConversationsService) keyedReply(ticketID int64, id string, req Rep
 	}
 }
 
-// withoutKey returns ids without the entries the client adds for a key.
+// withoutKey returns ids without the key's entry, which a caller may have
+// set to the key itself (validation refuses a fingerprint entry).
 func withoutKey(ids map[string]string) map[string]string {
 	if _, ok := ids[idempotencyKeyField]; !ok {
 		return ids
 	}
 	out := make(map[string]string, len(ids))
 	for k, v := range ids {
-		if k != idempotencyKeyField && k != fingerprintField {
+		if k != idempotencyKeyField {
 			out[k] = v
 		}
 	}
@@ -109,11 +110,8 @@ func withoutKey(ids map[string]string) map[string]string {
 // a later encoding change its input without matching old fingerprints by
 // accident.
 func fingerprintOf(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		// The request encodes: jsonCall is about to encode it as well.
-		b = []byte(fmt.Sprintf("%#v", v))
-	}
+	// Request bodies always encode; jsonCall is about to encode this one.
+	b, _ := json.Marshal(v) //nolint:errchkjson // see above
 	h := sha256.New()
 	h.Write([]byte("sideconv-fingerprint-v1\n"))
 	h.Write(b)
@@ -126,13 +124,17 @@ func fingerprintOf(v any) string {
 //  1. Take the key's lock: calls sharing the key run one at a time.
 //  2. Look for the message (through what the record names, else in
 //     Zendesk). Found: it is the result, or ErrIdempotencyKeyReused.
-//  3. Not found, but an earlier send may still take effect (its record is
-//     younger than the settle time): return ErrMaybeSent without sending.
+//  3. Not found, but the record says an earlier send made the message, or
+//     may still make it (the record is younger than the settle time):
+//     return ErrMaybeSent without sending.
 //  4. Record the intent, which also checks that the lock still holds, and
 //     send once.
 //  5. After an ambiguous failure, look once more; not found: record the
 //     send as unresolved and return ErrMaybeSent. Never resend here.
 func (s *SideConversationsService) sendKeyed(ctx context.Context, cl *call, k *keyedSend) (*SideConversationResult, *Response, error) {
+	if ctx == nil {
+		return nil, nil, invalid("ctx", "is nil; pass context.Background() or a request context")
+	}
 	c := s.client
 	lock, rec, err := c.coord.LockKey(ctx, c.account, k.lock)
 	if err != nil {
@@ -155,8 +157,10 @@ func (s *SideConversationsService) sendKeyed(ctx context.Context, cl *call, k *k
 	if m != nil {
 		return k.found(ctx, c, lock, m)
 	}
-	if until := rec.At.Add(c.settle); (rec.State == KeySending || rec.State == KeyUnresolved) && c.now().Before(until) {
-		return nil, nil, &unresolvedError{method: cl.method, url: cl.url, key: k.key, since: rec.At, until: until}
+	if until := rec.At.Add(c.settle); rec.State != "" && c.now().Before(until) {
+		// A message recorded as sent that the lookup cannot see yet is
+		// still sent; one that may still land is not sent again either.
+		return nil, nil, &unresolvedError{method: cl.method, url: cl.url, key: k.key, since: rec.At, until: until, sent: rec.State == KeySent}
 	}
 
 	intent := KeyRecord{State: KeySending, Fingerprint: k.fingerprint, At: c.now(), TTL: c.settle}
@@ -204,8 +208,11 @@ func (k *keyedSend) found(ctx context.Context, c *Client, lock KeyLock, m *keyMa
 
 // record stores an outcome under a held lock. A failure is logged, not
 // returned: the message's fate is settled, and a later caller that finds
-// no usable record looks the key up in Zendesk.
+// no usable record looks the key up in Zendesk. The outcome is recorded
+// also when the caller's context has ended (a timeout is a usual reason to
+// be here): a coordinator bounds its own round trips.
 func (c *Client) record(ctx context.Context, lock KeyLock, rec KeyRecord) {
+	ctx = context.WithoutCancel(ctx)
 	if err := lock.Record(ctx, rec); err != nil && c.logger != nil {
 		c.logger.WarnContext(ctx, "zendesk: recording an idempotency key's outcome failed", "state", string(rec.State), "error", err.Error())
 	}
@@ -318,12 +325,19 @@ func (e *keyReusedError) Unwrap() error { return ErrIdempotencyKeyReused }
 type unresolvedError struct {
 	method, url, key string
 	since, until     time.Time
+	// sent: the send was recorded as made, but a lookup does not see its
+	// message yet.
+	sent bool
 }
 
 func (e *unresolvedError) Error() string {
-	return fmt.Sprintf("zendesk: %s %s: a send with idempotency key %q at %s may still take effect, and no lookup has found its message; "+
+	what := "may still take effect, and no lookup has found its message"
+	if e.sent {
+		what = "made its message, but a lookup does not find it yet"
+	}
+	return fmt.Sprintf("zendesk: %s %s: a send with idempotency key %q at %s %s; "+
 		"not sent again before %s (the settle time): call again later",
-		e.method, e.url, e.key, e.since.UTC().Format(time.RFC3339), e.until.UTC().Format(time.RFC3339))
+		e.method, e.url, e.key, e.since.UTC().Format(time.RFC3339), what, e.until.UTC().Format(time.RFC3339))
 }
 
 // Unwrap returns ErrMaybeSent: the message may exist.

@@ -610,3 +610,71 @@ func TestLocalKeyRecords(t *testing.T) {
 	l.mu.Unlock()
 	assert.False(t, kept, "an idle key without a record is dropped")
 }
+
+// A message the record says was sent is never sent again, also when a
+// lookup cannot see it yet (an events list that lags behind the reply).
+func TestIdempotentReplyRecordedButNotListedYet(t *testing.T) {
+	t.Parallel()
+	c, mt, w := newMockClient(t)
+	k := &keyedStore{}
+	k.install(mt)
+	_, _, err := keyedReply(c, "reply-lag")
+	require.NoError(t, err)
+	k.mu.Lock()
+	listed := k.replies
+	k.replies = nil // the events list does not show the reply yet
+	k.mu.Unlock()
+
+	_, _, err = keyedReply(c, "reply-lag")
+	require.ErrorIs(t, err, ErrMaybeSent)
+	assert.Contains(t, err.Error(), "made its message, but a lookup does not find it yet")
+	posts, _, _ := k.counts()
+	assert.Equal(t, 1, posts, "not sent again")
+
+	k.mu.Lock()
+	k.replies = listed
+	k.mu.Unlock()
+	w.advance(time.Minute)
+	res, resp, err := keyedReply(c, "reply-lag")
+	require.NoError(t, err)
+	assert.True(t, resp.FoundByIdempotencyKey)
+	assert.Equal(t, "reply-1", res.Event.ID)
+}
+
+// The fingerprint covers what is sent, not the read-only fields a Message
+// taken from an answer may hold.
+func TestFingerprintCoversWhatIsSent(t *testing.T) {
+	t.Parallel()
+	svc := &SideConversationsService{}
+	plain := ReplyRequest{Message: emailMessage, IdempotencyKey: "k"}
+	withReadOnly := plain
+	withReadOnly.Message.PreviewText = "filled by Zendesk"
+	withReadOnly.Message.HTMLBody = "<p>b</p>"
+	withReadOnly.Message.Attachments = []Attachment{{ID: "a"}}
+	assert.Equal(t, svc.keyedReply(42, convID, plain).fingerprint, svc.keyedReply(42, convID, withReadOnly).fingerprint)
+	create := CreateRequest{Message: emailMessage, IdempotencyKey: "k"}
+	createRO := create
+	createRO.Message = withReadOnly.Message
+	assert.Equal(t, svc.keyedCreate(42, create).fingerprint, svc.keyedCreate(42, createRO).fingerprint)
+
+	changed := plain
+	changed.Message.Body = "another body"
+	assert.NotEqual(t, svc.keyedReply(42, convID, plain).fingerprint, svc.keyedReply(42, convID, changed).fingerprint)
+}
+
+// A nil context is refused on a keyed call as on any other: nothing is
+// sent, and nothing panics.
+func TestKeyedCallWithNilContext(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newMockClient(t)
+	k := &keyedStore{}
+	k.install(mt)
+	//nolint:staticcheck // SA1012: the nil context is the point
+	_, _, err := c.SideConversations.Create(nil, 42, CreateRequest{Message: emailMessage, IdempotencyKey: "k"})
+	var v *ValidationError
+	require.ErrorAs(t, err, &v)
+	assert.Equal(t, "ctx", v.Field)
+	posts, _, _ := k.counts()
+	assert.Zero(t, posts)
+	assert.Empty(t, k.requests())
+}

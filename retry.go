@@ -376,7 +376,7 @@ func (s *attemptState) countAttempt(_ retryablehttp.Logger, _ *http.Request, ret
 // checkRetry runs after each attempt, and once more after the response
 // handler when that decoded the body.
 func (s *attemptState) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	s.lastErr, s.lastResp = err, resp
+	s.lastErr, s.lastResp = withoutURL(err), resp
 	if s.answered < s.attempts {
 		// Once per attempt: the retry loop asks again after decoding.
 		s.answered = s.attempts
@@ -450,10 +450,7 @@ func (s *attemptState) prepareRetry(*http.Request) error {
 // transportError turns a failure without a usable response into the error
 // the caller sees, marking a POST that may have reached Zendesk.
 func (s *attemptState) transportError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
+	err = withoutURL(err)
 	e := &requestError{method: s.method, url: s.url, attempts: s.attempts, err: err}
 	var credErr *credentialError
 	switch {
@@ -465,6 +462,18 @@ func (s *attemptState) transportError(err error) error {
 		e.maybeSent = true
 	}
 	return e
+}
+
+// withoutURL returns the cause of a *url.Error. net/http names in it the
+// URL it was fetching, which after a redirect is one the client did not
+// choose, such as a signed file-storage link; the client's errors and logs
+// name the request's own URL instead.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // requestError is a call that ended without a response to report.

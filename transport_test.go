@@ -1,9 +1,11 @@
 package zendesk
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -258,4 +260,36 @@ func TestOwnTransportByDefault(t *testing.T) {
 	c, err = NewClient("acme", APIToken(testEmail, testToken), WithHTTPClient(&http.Client{Transport: mt}))
 	require.NoError(t, err)
 	assert.Same(t, mt, c.http.Transport.(*authTransport).base)
+}
+
+// A failure after a redirect names the request's own URL: the URL it was
+// redirected to, such as a signed file-storage link, reaches no error, log
+// line or RetryInfo.
+func TestRedirectTargetStaysOutOfErrorsAndLogs(t *testing.T) {
+	t.Parallel()
+	storage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			_ = conn.Close() // the connection breaks: no answer
+		}
+	}))
+	t.Cleanup(storage.Close)
+	account := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, storage.URL+"/file?X-Amz-Signature=SIGSECRET", http.StatusFound)
+	}))
+	t.Cleanup(account.Close)
+	var logs bytes.Buffer
+	var infos []string
+	c, err := NewClient("", APIToken(testEmail, testToken), WithBaseURL(account.URL), WithHTTPClient(account.Client()),
+		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		WithRetryPolicy(RetryPolicy{MaxRetries: 1, Wait: (&waits{}).wait, OnRetry: func(i RetryInfo) { infos = append(infos, fmt.Sprint(i.Err)) }}))
+	require.NoError(t, err)
+	_, _, err = c.SideConversations.DownloadAttachment(context.Background(),
+		Attachment{ContentURL: account.URL + "/api/v2/tickets/1/side_conversations/sc/attachments/s3-1/download/a.txt"}, io.Discard)
+	require.Error(t, err)
+	require.Len(t, infos, 1, "the broken download was retried once")
+	for _, text := range append(infos, err.Error(), logs.String()) {
+		assert.NotContains(t, text, "SIGSECRET")
+	}
+	assert.Contains(t, logs.String(), "zendesk request")
 }
