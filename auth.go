@@ -22,22 +22,17 @@ type Credentials interface {
 	Authorize(req *http.Request) error
 }
 
-// secret holds an Authorization header value out of reach of
-// reflection-based printers. The value is a one-element slice built once,
-// which the transport puts into each request's header as it is: header
-// values are only read.
-type secret func() []string
+// secret holds an Authorization header value, built once, out of reach of
+// reflection-based printers.
+type secret func() string
 
-func newSecret(s string) secret {
-	v := []string{s}
-	return func() []string { return v }
-}
+func newSecret(s string) secret { return func() string { return s } }
 
 // fixedAuthorization is implemented by credentials whose Authorization
 // value never changes, so the transport can set it without building it for
 // every request.
 type fixedAuthorization interface {
-	authorization() ([]string, error)
+	authorization() (string, error)
 }
 
 const redacted = "[REDACTED]"
@@ -66,13 +61,13 @@ func (c apiTokenCredentials) Authorize(req *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req.Header["Authorization"] = v
+	req.Header["Authorization"] = []string{v}
 	return nil
 }
 
-func (c apiTokenCredentials) authorization() ([]string, error) {
+func (c apiTokenCredentials) authorization() (string, error) {
 	if c.empty {
-		return nil, errors.New("zendesk: API token credentials need an e-mail address and a token")
+		return "", errors.New("zendesk: API token credentials need an e-mail address and a token")
 	}
 	return c.header(), nil
 }
@@ -102,13 +97,13 @@ func (c bearerCredentials) Authorize(req *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req.Header["Authorization"] = v
+	req.Header["Authorization"] = []string{v}
 	return nil
 }
 
-func (c bearerCredentials) authorization() ([]string, error) {
+func (c bearerCredentials) authorization() (string, error) {
 	if c.empty {
-		return nil, errors.New("zendesk: bearer credentials need an access token")
+		return "", errors.New("zendesk: bearer credentials need an access token")
 	}
 	return c.header(), nil
 }

@@ -241,8 +241,12 @@ func NewClient(subdomain string, creds Credentials, opts ...Option) (*Client, er
 	case coord == nil:
 		coord = newLocalCoordinator(RateLimits{})
 	}
-	if hc := cfg.httpClient; hc != nil && hc.Timeout > 0 && cfg.settle < hc.Timeout {
-		return nil, fmt.Errorf("zendesk: NewClient: the settle time (%s) is shorter than the HTTP client's timeout (%s): a send could still be in progress when it ends", cfg.settle, hc.Timeout)
+	timeout := defaultTimeout
+	if cfg.httpClient != nil {
+		timeout = cfg.httpClient.Timeout
+	}
+	if timeout > 0 && cfg.settle < timeout {
+		return nil, fmt.Errorf("zendesk: NewClient: the settle time (%s) is shorter than the HTTP client's timeout (%s): a send could still be in progress when it ends", cfg.settle, timeout)
 	}
 
 	c := &Client{
@@ -381,9 +385,11 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	var err error
 	if fixed, ok := t.client.creds.(fixedAuthorization); ok {
-		var v []string
+		var v string
 		if v, err = fixed.authorization(); err == nil {
-			authorized.Header["Authorization"] = v
+			// A slice of its own: a transport under the client may
+			// rewrite header values in place (to redact them, say).
+			authorized.Header["Authorization"] = []string{v}
 		}
 	} else {
 		err = t.client.creds.Authorize(authorized)
@@ -660,7 +666,7 @@ func newAPIError(cl *call, resp *http.Response, requestID string, now time.Time)
 		URL:        cl.url,
 		RequestID:  requestID,
 	}
-	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
+	if d, ok := retryAfterOf(resp, now); ok {
 		e.RetryAfter, e.hasRetryAfter = d, true
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyReadLimit))

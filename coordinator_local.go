@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // NewLocalCoordinator returns the coordinator a client uses by default: it
@@ -84,7 +82,7 @@ func drawsOn(b bucket) []bucket {
 
 // localAccount is what the calls to one account share.
 type localAccount struct {
-	limiters    [bucketCount]*rate.Limiter
+	pacers      [bucketCount]*pacer
 	closedUntil [bucketCount]time.Time
 	budgets     [bucketCount]budgetState
 }
@@ -100,6 +98,43 @@ type budgetState struct {
 	inFlight  int
 }
 
+// pacer paces limit requests per window with a generic cell rate
+// algorithm: a burst of limit/100 (at least one request), then one request
+// every window/(limit-burst), so that no stretch of the window's length,
+// wherever it starts, admits more than limit. (A token bucket holding a
+// whole window's budget would admit up to twice the limit in one window:
+// the full bucket, then its refill.)
+type pacer struct {
+	interval  time.Duration // between requests, once the burst is spent
+	tolerance time.Duration // how far ahead of tat a request may go: the burst
+	tat       time.Time     // the theoretical arrival time of the next request
+}
+
+func newPacer(limit int, window time.Duration) *pacer {
+	burst := max(1, limit/100)
+	if limit <= burst {
+		return &pacer{interval: window}
+	}
+	interval := window / time.Duration(limit-burst)
+	return &pacer{interval: interval, tolerance: time.Duration(burst-1) * interval}
+}
+
+// earliest is the first moment from now at which the pacer lets a request go.
+func (p *pacer) earliest(now time.Time) time.Time {
+	if at := p.tat.Add(-p.tolerance); at.After(now) {
+		return at
+	}
+	return now
+}
+
+// take counts a request that goes at the moment at.
+func (p *pacer) take(at time.Time) {
+	if p.tat.Before(at) {
+		p.tat = at
+	}
+	p.tat = p.tat.Add(p.interval)
+}
+
 // account returns the state of an account, made on first use. The caller
 // holds l.mu.
 func (l *localCoordinator) account(name string) *localAccount {
@@ -108,10 +143,10 @@ func (l *localCoordinator) account(name string) *localAccount {
 	}
 	a := &localAccount{}
 	if l.limits.PerMinute > 0 {
-		a.limiters[bucketPlan] = rate.NewLimiter(rate.Every(time.Minute/time.Duration(l.limits.PerMinute)), l.limits.PerMinute)
+		a.pacers[bucketPlan] = newPacer(l.limits.PerMinute, time.Minute)
 	}
 	if l.limits.CreateReply > 0 {
-		a.limiters[bucketCreateReply] = rate.NewLimiter(rate.Every(l.limits.CreateReplyWindow/time.Duration(l.limits.CreateReply)), l.limits.CreateReply)
+		a.pacers[bucketCreateReply] = newPacer(l.limits.CreateReply, l.limits.CreateReplyWindow)
 	}
 	l.accounts[name] = a
 	return a
@@ -131,7 +166,7 @@ func (l *localCoordinator) Admit(ctx context.Context, at Attempt) (time.Duration
 	if wait > at.MaxWait {
 		wait = 0
 	}
-	wait = max(wait, a.takeTokens(b, now))
+	wait = max(wait, a.takeTurn(b, now))
 	for _, k := range drawsOn(b) {
 		a.budgets[k].inFlight++
 	}
@@ -155,16 +190,26 @@ func (a *localAccount) pause(b bucket, now time.Time) time.Duration {
 	return pause
 }
 
-// takeTokens reserves a token of every paced budget of bucket b and
-// returns how long until the last of them is due.
-func (a *localAccount) takeTokens(b bucket, now time.Time) time.Duration {
-	var wait time.Duration
+// takeTurn finds the first moment at which every paced budget of bucket b
+// lets a request go, counts the request in each at that moment, and returns
+// how long until then. Counting it in each at its own earliest moment would
+// charge a create to the create budget sooner than it is sent when the
+// plan budget holds it back, and let creates go out in bursts.
+func (a *localAccount) takeTurn(b bucket, now time.Time) time.Duration {
+	at := now
 	for _, k := range drawsOn(b) {
-		if lim := a.limiters[k]; lim != nil {
-			wait = max(wait, lim.ReserveN(now, 1).DelayFrom(now))
+		if p := a.pacers[k]; p != nil {
+			if e := p.earliest(now); e.After(at) {
+				at = e
+			}
 		}
 	}
-	return wait
+	for _, k := range drawsOn(b) {
+		if p := a.pacers[k]; p != nil {
+			p.take(at)
+		}
+	}
+	return at.Sub(now)
 }
 
 // Done implements Coordinator: the attempt is no longer in flight, the

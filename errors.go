@@ -202,7 +202,7 @@ func (e *APIError) parseErrorBody(body []byte) {
 	// A copy of what is kept: the error may live long, the read buffer
 	// (up to errorBodyReadLimit) must not live with it.
 	e.Body = bytes.Clone(body[:min(len(body), errorBodyKeep)])
-	if !looksLikeJSONObject(body) {
+	if firstByte(body) != '{' {
 		return
 	}
 	var wire struct {
@@ -245,20 +245,6 @@ func (e *APIError) parseErrorBody(body []byte) {
 			}
 		}
 	}
-}
-
-// looksLikeJSONObject reports whether body starts, after white space, with '{'.
-func looksLikeJSONObject(body []byte) bool {
-	for _, c := range body {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '{':
-			return true
-		}
-		return false
-	}
-	return false
 }
 
 // decodeString reports whether raw is a JSON string, storing it in dst.

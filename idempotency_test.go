@@ -678,3 +678,18 @@ func TestKeyedCallWithNilContext(t *testing.T) {
 	assert.Zero(t, posts)
 	assert.Empty(t, k.requests())
 }
+
+// A settle time shorter than an attempt's timeout, the default one
+// included, is refused: a send could still be on its way when it ends.
+func TestSettleTimeNotShorterThanTheTimeout(t *testing.T) {
+	t.Parallel()
+	_, err := NewClient("acme", APIToken(testEmail, testToken), WithSettleTime(time.Second))
+	require.ErrorContains(t, err, "shorter than the HTTP client's timeout (1m0s)")
+	_, err = NewClient("acme", APIToken(testEmail, testToken), WithSettleTime(time.Minute),
+		WithHTTPClient(&http.Client{Timeout: 2 * time.Minute}))
+	require.ErrorContains(t, err, "(2m0s)")
+	_, err = NewClient("acme", APIToken(testEmail, testToken), WithSettleTime(time.Second), WithHTTPClient(&http.Client{}))
+	require.NoError(t, err, "no timeout to compare with")
+	_, err = NewClient("acme", APIToken(testEmail, testToken), WithSettleTime(0))
+	require.Error(t, err)
+}

@@ -21,8 +21,11 @@ type RateLimits struct {
 }
 
 // WithRateLimit makes the client pace itself: every goroutine sharing the
-// client draws from one token bucket per limit, refilled evenly over the
-// window and holding at most one window's budget. It configures the
+// client draws from one pacer per limit, which lets a burst of a hundredth
+// of the limit (at least one request) go at once and then one request every
+// window/(limit-burst), so that no stretch of the window's length admits
+// more than the limit; a request of Create or Reply waits for its turn in
+// both of its budgets and is counted in both when it goes. It configures the
 // default coordinator (NewLocalCoordinator); with WithCoordinator, give the
 // limits to that coordinator instead. Without it the client still honours
 // what Zendesk announces: after a 429 or 503 with Retry-After, or a response

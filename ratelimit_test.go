@@ -82,7 +82,8 @@ func TestWithRateLimitPacesCreates(t *testing.T) {
 	}
 	assert.Len(t, rec.calls(), 4)
 	waits := w.all()
-	assert.Equal(t, []time.Duration{5 * time.Second, 5 * time.Second}, waits, "a burst of the whole budget, then one token every 5s")
+	assert.Equal(t, []time.Duration{10 * time.Second, 10 * time.Second, 10 * time.Second}, waits,
+		"one at once, then one every 10 s: no 10 s hold more than 2")
 }
 
 func TestWithRateLimitPerMinute(t *testing.T) {
@@ -95,9 +96,22 @@ func TestWithRateLimitPerMinute(t *testing.T) {
 		_, _, err := c.SideConversations.List(context.Background(), 42, nil)
 		require.NoError(t, err)
 	}
-	waits := w.all()
-	require.Len(t, waits, 1)
-	assert.Equal(t, time.Second, waits[0])
+	got := w.all()
+	require.Len(t, got, 60, "one at once, then each one waits its turn")
+	for _, d := range got {
+		assert.Equal(t, time.Minute/59, d, "60 a minute: one, then 59 spread over the minute")
+	}
+
+	// A burst of a hundredth of the limit goes at once.
+	w2 := &waits{}
+	c2, mt2, _ := newMockClient(t, WithRetryPolicy(RetryPolicy{Wait: w2.wait}), WithRateLimit(RateLimits{PerMinute: 700}))
+	w2.attach(c2)
+	register(mt2, http.MethodGet, testRoot+"tickets/42/side_conversations", reply(200, `{"side_conversations":[]}`))
+	for range 8 {
+		_, _, err := c2.SideConversations.List(context.Background(), 42, nil)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, []time.Duration{time.Minute / 693}, w2.all(), "7 at once, the 8th after one interval")
 }
 
 func TestRateLimitWaitCancelled(t *testing.T) {
@@ -236,4 +250,34 @@ func TestLocalCoordinatorKeepsAccountsApart(t *testing.T) {
 	other := planAttempt
 	other.Account = "other.zendesk.com"
 	assert.Zero(t, admitNow(t, l, other))
+}
+
+// When the plan budget holds creates back, the create budget is charged
+// when they are sent: no window of the create budget admits more than its
+// limit, wherever the plan's pacing puts them.
+func TestPacedCreatesNeverBurstPastTheirBudget(t *testing.T) {
+	t.Parallel()
+	w := &waits{}
+	l := newLocalCoordinator(RateLimits{PerMinute: 600, CreateReply: 10, CreateReplyWindow: 10 * time.Second})
+	l.now = w.nowFunc
+	ctx := context.Background()
+	start := w.nowFunc()
+	for range 100 {
+		admitNow(t, l, planAttempt) // the plan's burst, used up
+	}
+	var sends []time.Duration
+	for range 25 {
+		d, err := l.Admit(ctx, createAttempt)
+		require.NoError(t, err)
+		sends = append(sends, w.nowFunc().Add(d).Sub(start))
+	}
+	for i := range sends {
+		in := 0
+		for _, s := range sends {
+			if s >= sends[i] && s < sends[i]+10*time.Second {
+				in++
+			}
+		}
+		assert.LessOrEqual(t, in, 10, "creates sent in the 10 s from %s", sends[i])
+	}
 }

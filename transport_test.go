@@ -293,3 +293,33 @@ func TestRedirectTargetStaysOutOfErrorsAndLogs(t *testing.T) {
 	}
 	assert.Contains(t, logs.String(), "zendesk request")
 }
+
+// redactingTransport rewrites the Authorization value in place after
+// passing the request on, as a careless logging middleware might.
+type redactingTransport struct{ next http.RoundTripper }
+
+func (r redactingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.next.RoundTrip(req)
+	if v := req.Header["Authorization"]; len(v) > 0 {
+		v[0] = "redacted"
+	}
+	return resp, err
+}
+
+// A transport that rewrites header values in place cannot spoil the
+// credentials of later requests.
+func TestCredentialsSurviveInPlaceRewrites(t *testing.T) {
+	t.Parallel()
+	mt := httpmock.NewMockTransport()
+	c, err := NewClient("acme", APIToken(testEmail, testToken), WithHTTPClient(&http.Client{Transport: redactingTransport{mt}}),
+		WithRetryPolicy(RetryPolicy{Wait: (&waits{}).wait}))
+	require.NoError(t, err)
+	rec := register(mt, http.MethodGet, testRoot+"tickets/42/side_conversations/"+convID, reply(200, string(fixture(t, "responses/show_side_conversation.json"))))
+	for range 2 {
+		_, _, err := c.SideConversations.Show(context.Background(), 42, convID, nil)
+		require.NoError(t, err)
+	}
+	for _, call := range rec.calls() {
+		assert.Equal(t, testBasic, call.Header.Get("Authorization"))
+	}
+}

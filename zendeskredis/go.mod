@@ -21,6 +21,5 @@ require (
 	go.yaml.in/yaml/v4 v4.0.0 // indirect
 	golang.org/x/oauth2 v0.38.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
-	golang.org/x/time v0.16.0 // indirect
 	gopkg.in/dnaeon/go-vcr.v4 v4.0.8 // indirect
 )

@@ -5,7 +5,7 @@
 //	go run ./examples/attachments -dir ./saved
 //
 // Without ZENDESK_* variables it runs against the in-memory zendesktest
-// server, where it first opens a conversation with two files to save.
+// server, where it first opens a conversation with three files to save.
 // Against Zendesk, set the variables the quickstart reads and
 // ZENDESK_SIDE_CONVERSATION_ID to the conversation whose files to save.
 package main
@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +58,7 @@ func run(ctx context.Context, out io.Writer, dir string) error {
 		return err
 	}
 	saved := 0
+	taken := map[string]bool{}
 	for ev, err := range sc.ListEventsIter(ctx, target.TicketID, id, nil) {
 		if err != nil {
 			return err
@@ -65,7 +67,7 @@ func run(ctx context.Context, out io.Writer, dir string) error {
 			continue
 		}
 		for _, att := range ev.Message.Attachments {
-			path, n, err := save(ctx, sc, att, dir)
+			path, n, err := save(ctx, sc, att, dir, taken)
 			if err != nil {
 				return fmt.Errorf("saving %s: %w", att.FileName, err)
 			}
@@ -77,13 +79,20 @@ func run(ctx context.Context, out io.Writer, dir string) error {
 	return nil
 }
 
-// save downloads att into dir under its own name, through a temporary
-// file, so that a download that fails midway leaves nothing behind.
-func save(ctx context.Context, sc *zendesk.SideConversationsService, att zendesk.Attachment, dir string) (string, int64, error) {
+// save downloads att into dir under its own name (with a number added
+// when a file of the run already has it), through a temporary file, so
+// that a download that fails midway leaves nothing behind.
+func save(ctx context.Context, sc *zendesk.SideConversationsService, att zendesk.Attachment, dir string, taken map[string]bool) (string, int64, error) {
 	name := filepath.Base(filepath.Clean("/" + strings.ReplaceAll(att.FileName, `\`, "/")))
 	if name == "/" || name == "." || name == ".." {
 		name = att.ID
 	}
+	ext := filepath.Ext(name)
+	stem := strings.TrimSuffix(name, ext)
+	for n := 2; taken[name]; n++ {
+		name = stem + "-" + strconv.Itoa(n) + ext
+	}
+	taken[name] = true
 	tmp, err := os.CreateTemp(dir, ".download-*")
 	if err != nil {
 		return "", 0, err
@@ -100,16 +109,17 @@ func save(ctx context.Context, sc *zendesk.SideConversationsService, att zendesk
 	return path, n, os.Rename(tmp.Name(), path)
 }
 
-// openWithFiles uploads two files and opens a conversation with them on
+// openWithFiles uploads three files (two of one name) and opens a conversation with them on
 // the fake server, so there is something to save.
 func openWithFiles(ctx context.Context, sc *zendesk.SideConversationsService, ticket int64) (string, error) {
-	files := map[string]string{
-		"printer-log.txt": "12:01 printer 3 reports: fuser at 310°C\n12:02 smoke detected\n",
-		"invoice.csv":     "item,amount\nfuser,129.00\n",
+	files := [][2]string{
+		{"printer-log.txt", "12:01 printer 3 reports: fuser at 310°C\n12:02 smoke detected\n"},
+		{"invoice.csv", "item,amount\nfuser,129.00\n"},
+		{"printer-log.txt", "12:30 printer 3 is back\n"}, // the same name again
 	}
 	var ids []string
-	for _, name := range []string{"printer-log.txt", "invoice.csv"} {
-		up, _, err := sc.UploadAttachment(ctx, name, strings.NewReader(files[name]))
+	for _, f := range files {
+		up, _, err := sc.UploadAttachment(ctx, f[0], strings.NewReader(f[1]))
 		if err != nil {
 			return "", err
 		}
