@@ -89,12 +89,46 @@ type (
 	tolerantIncrementalRoot = incrementalRoot[tolerantParticipant, externalIDs, flexTime]
 )
 
-// fastParticipant has the fields and tags of Participant without its
-// methods, so encoding/json decodes it by itself: the ids are integers,
-// and SupportGroupIDText and SupportAgentIDText stay empty.
-type fastParticipant Participant
+// fastParticipant is a participant as encoding/json decodes it by itself.
+// The child-ticket ids are json.Number, which takes a number or a string
+// holding one: the reference types them as strings, its examples send
+// numbers.
+type fastParticipant struct {
+	UserID           int64       `json:"user_id"`
+	Name             string      `json:"name"`
+	Email            string      `json:"email"`
+	SlackWorkspaceID string      `json:"slack_workspace_id"`
+	SlackChannelID   string      `json:"slack_channel_id"`
+	SupportGroupID   json.Number `json:"support_group_id"`
+	SupportAgentID   json.Number `json:"support_agent_id"`
+	MSTeamsChannelID string      `json:"msteams_channel_id"`
+}
 
-func (p fastParticipant) value() Participant { return Participant(p) }
+func (p fastParticipant) value() Participant {
+	out := Participant{
+		UserID:           p.UserID,
+		Name:             p.Name,
+		Email:            p.Email,
+		SlackWorkspaceID: p.SlackWorkspaceID,
+		SlackChannelID:   p.SlackChannelID,
+		MSTeamsChannelID: p.MSTeamsChannelID,
+	}
+	out.SupportGroupID, out.SupportGroupIDText = numberID(p.SupportGroupID)
+	out.SupportAgentID, out.SupportAgentIDText = numberID(p.SupportAgentID)
+	return out
+}
+
+// numberID reads a child-ticket id: an integer, or else the text it came
+// as (1.5, 1e3), as the tolerant way reads it.
+func numberID(n json.Number) (int64, string) {
+	if n == "" {
+		return 0, ""
+	}
+	if id, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+		return id, ""
+	}
+	return 0, string(n)
+}
 
 // tolerantParticipant is a participant as Zendesk may send it.
 type tolerantParticipant struct {
