@@ -48,7 +48,10 @@ Configuration:
 Output:
   Tables for people, --json for scripts. Colour, shortened table cells and
   the progress line of export appear only on a terminal, and neither colour
-  nor progress when NO_COLOR is set or TERM is dumb.
+  nor progress when NO_COLOR is set or TERM is dumb. For people, control
+  characters in Zendesk's text (subjects, messages, names) are shown as
+  escapes such as \x1b, so they cannot act on the terminal; --json keeps
+  the text as it is.
 
 Exit codes:
   0  success

@@ -133,7 +133,7 @@ func runImport(ctx context.Context, a *app, args []string) error {
 		return a.printJSON(resultJSON(res))
 	}
 	sc := res.SideConversation
-	fmt.Fprintf(a.env.Stdout, "Imported side conversation %s on ticket %d with %d events: %s (%s)\n",
+	a.sayf("Imported side conversation %s on ticket %d with %d events: %s (%s)",
 		sc.ID, ticket, len(req.Events), sc.Subject, sc.State)
 	return nil
 }
@@ -165,7 +165,7 @@ func runImportEvents(ctx context.Context, a *app, args []string) error {
 		return a.printJSON(resultJSON(res))
 	}
 	sc := res.SideConversation
-	fmt.Fprintf(a.env.Stdout, "Imported %d events into side conversation %s: %s (%s)\n",
+	a.sayf("Imported %d events into side conversation %s: %s (%s)",
 		len(body.Events), sc.ID, sc.Subject, sc.State)
 	return nil
 }

@@ -244,10 +244,10 @@ func runCreate(ctx context.Context, a *app, args []string) error {
 		return a.printJSON(resultJSON(res))
 	}
 	sc := res.SideConversation
-	fmt.Fprintf(a.env.Stdout, "Created side conversation %s on ticket %d: %s (%s, %s)\n",
+	a.sayf("Created side conversation %s on ticket %d: %s (%s, %s)",
 		sc.ID, ticket, sc.Subject, channelOf(sc), sc.State)
 	if child, ok := sc.ChildTicketID(); ok {
-		fmt.Fprintf(a.env.Stdout, "Child ticket %d\n", child)
+		a.sayf("Child ticket %d", child)
 	}
 	return nil
 }
@@ -273,7 +273,7 @@ func runReply(ctx context.Context, a *app, args []string) error {
 		return a.printJSON(resultJSON(res))
 	}
 	sc := res.SideConversation
-	fmt.Fprintf(a.env.Stdout, "Replied on side conversation %s: %s (%s, %s)\n", sc.ID, sc.Subject, channelOf(sc), sc.State)
+	a.sayf("Replied on side conversation %s: %s (%s, %s)", sc.ID, sc.Subject, channelOf(sc), sc.State)
 	return nil
 }
 
