@@ -57,9 +57,11 @@ Exit codes:
   0  success
   1  an error from Zendesk or the network
   2  bad usage, or input refused before anything was sent (such as a --key
-     used before for a different message)
+     used before for a different message), or Ctrl-C while reading stdin
   3  a request may have reached Zendesk without an answer: a message may have
      been sent. Look (zdsc list, zdsc events) before running the command again.
+
+  Ctrl-C stops what zdsc waits for; a second Ctrl-C ends it at once.
 
 Examples:
   zdsc --demo list 1

@@ -59,8 +59,8 @@ zdsc import-events 4711 ID events.json`,
 
 // decodeFile decodes the JSON document of an import, refusing unknown
 // fields and anything after the document.
-func (a *app) decodeFile(path string, v any) error {
-	data, err := a.readInput(path, "FILE")
+func (a *app) decodeFile(ctx context.Context, path string, v any) error {
+	data, err := a.readInput(ctx, path, "FILE")
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func runImport(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	var req zendesk.ImportRequest
-	if err := a.decodeFile(pos[1], &req); err != nil {
+	if err := a.decodeFile(ctx, pos[1], &req); err != nil {
 		return err
 	}
 	if err := req.Validate(); err != nil {
@@ -147,7 +147,7 @@ func runImportEvents(ctx context.Context, a *app, args []string) error {
 	var body struct {
 		Events []zendesk.ImportEvent `json:"events"`
 	}
-	if err := a.decodeFile(pos[2], &body); err != nil {
+	if err := a.decodeFile(ctx, pos[2], &body); err != nil {
 		return err
 	}
 	if err := (zendesk.ImportRequest{Events: body.Events}).Validate(); err != nil {
