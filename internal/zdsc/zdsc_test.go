@@ -433,3 +433,45 @@ func TestOneLineAnswersQuoteSafely(t *testing.T) {
 		t.Errorf("--json: exit %d, stdout %q; want the subject as it came, JSON-escaped", r.code, r.stdout)
 	}
 }
+
+// firstWriteWatcher is a stdout that records how many requests had
+// reached the server when zdsc first wrote to it.
+type firstWriteWatcher struct {
+	srv      *zendesktest.Server
+	requests int // -1 until the first write
+	out      bytes.Buffer
+}
+
+func (w *firstWriteWatcher) Write(p []byte) (int, error) {
+	if w.requests < 0 {
+		w.requests = len(w.srv.Requests())
+	}
+	return w.out.Write(p)
+}
+
+// TestListAllOutput checks what list's help says of --all: the table comes
+// once the last page is in, while --json prints each page as it comes.
+func TestListAllOutput(t *testing.T) {
+	t.Parallel()
+	srv := zendesktest.Start(t, zendesktest.WithTickets(DemoTicket))
+	if err := SeedDemo(t.Context(), srv); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"ZENDESK_BASE_URL": srv.URL(), "ZENDESK_EMAIL": zendesktest.DefaultEmail, "ZENDESK_API_TOKEN": zendesktest.DefaultAPIToken}
+	for _, tc := range []struct {
+		json bool
+		want int // requests made before the first write
+	}{{json: false, want: 3}, {json: true, want: 1}} {
+		srv.ResetRequests()
+		args := []string{"list", "1", "--all", "--per-page", "1"}
+		if tc.json {
+			args = append(args, "--json")
+		}
+		w := &firstWriteWatcher{srv: srv, requests: -1}
+		code := Main(t.Context(), args, Env{Stdout: w, Getenv: func(k string) string { return vars[k] }})
+		if code != ExitOK || w.requests != tc.want || len(srv.Requests()) != 3 {
+			t.Errorf("%v: exit %d, first write after %d of %d requests, want after %d\n%s",
+				args, code, w.requests, len(srv.Requests()), tc.want, w.out.String())
+		}
+	}
+}
