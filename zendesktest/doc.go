@@ -166,7 +166,7 @@
 //   - There are no users: user id 1 is the agent the credentials belong to,
 //     and other participants are stored as they are sent, unchecked.
 //     Tickets exist only as configured, and child tickets are numbered from
-//     FirstChildTicketID.
+//     FirstChildTicketID, past those of seeded conversations.
 //   - An upload sent as application/octet-stream takes the type of its
 //     file name's extension, since Go's multipart.Writer labels every file
 //     so.

@@ -241,6 +241,10 @@ func (s *Server) seedLocked(ticketID int64, sc zendesk.SideConversation, events 
 	if sc.State == "" {
 		sc.State = zendesk.StateOpen
 	}
+	if child, ok := sc.ChildTicketID(); ok && child >= s.nextChildTicket {
+		// A child ticket created later must not take the seeded one's id.
+		s.nextChildTicket = child + 1
+	}
 	if sc.CreatedAt.IsZero() {
 		sc.CreatedAt = s.now()
 	}

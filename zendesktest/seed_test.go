@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -306,4 +307,33 @@ func TestSeedConversation(t *testing.T) {
 	assert.Equal(t, "Renamed", convs[0].Subject)
 	assert.Equal(t, zendesk.StateClosed, convs[0].State)
 	assert.Len(t, convs[0].Events, 3)
+}
+
+// TestSeededChildTicketsAreNotReused checks that a child ticket created
+// after seeding gets an id no seeded conversation's child ticket holds.
+func TestSeededChildTicketsAreNotReused(t *testing.T) {
+	t.Parallel()
+	srv := zendesktest.Start(t)
+	srv.SeedConversation(1, zendesk.SideConversation{
+		Subject:      "Seeded child ticket",
+		Participants: []zendesk.Participant{zendesk.SupportGroup(360)},
+		ExternalIDs:  map[string]string{"targetTicketId": strconv.FormatInt(zendesktest.FirstChildTicketID, 10)},
+	})
+	require.NoError(t, srv.Seed(1, []byte(`{"side_conversation": {"subject": "Another", "external_ids": {"targetTicketId": "10005"}}}`)))
+	// A lower one moves nothing back.
+	require.NoError(t, srv.Seed(1, []byte(`{"side_conversation": {"subject": "Old", "external_ids": {"targetTicketId": "42"}}}`)))
+
+	c := srv.Client(noWait())
+	childOf := func() int64 {
+		t.Helper()
+		res, _, err := c.SideConversations.Create(ctx(t), 1, zendesk.CreateRequest{Message: zendesk.Message{
+			Body: "Please help", To: []zendesk.Participant{zendesk.SupportGroup(360)},
+		}})
+		require.NoError(t, err)
+		child, ok := res.SideConversation.ChildTicketID()
+		require.True(t, ok)
+		return child
+	}
+	assert.Equal(t, int64(10006), childOf(), "past the highest seeded child ticket")
+	assert.Equal(t, int64(10007), childOf())
 }

@@ -35,7 +35,9 @@ const (
 	AgentName         = "Zendesktest Agent"
 
 	// FirstChildTicketID is the id given to the first child ticket a
-	// child-ticket side conversation creates; later ones count up.
+	// child-ticket side conversation creates; later ones count up, and
+	// skip past every child ticket a seeded conversation names
+	// (external_ids.targetTicketId).
 	FirstChildTicketID int64 = 10001
 )
 

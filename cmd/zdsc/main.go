@@ -10,13 +10,12 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
 
 	"github.com/sideconv/zendesk/internal/zdsc"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := zdsc.InterruptContext(context.Background())
 	code := zdsc.Main(ctx, os.Args[1:], zdsc.Env{
 		Stdin:          os.Stdin,
 		Stdout:         os.Stdout,

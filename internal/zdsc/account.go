@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"unicode"
 
 	zendesk "github.com/sideconv/zendesk"
 )
@@ -98,15 +99,40 @@ func (a *app) credentials() (zendesk.Credentials, error) {
 	case useOAuth && oauth == "":
 		return nil, usagef(a.cmd, "--oauth-token is empty")
 	case useOAuth:
+		if err := a.checkCredential(oauth, "oauth-token", envOAuthToken); err != nil {
+			return nil, err
+		}
 		return zendesk.BearerToken(oauth), nil
 	case apiToken != "" && email == "":
 		return nil, usagef(a.cmd, "an API token needs the agent's e-mail address: set %s (or --email)", envEmail)
 	case apiToken == "" && email != "":
 		return nil, usagef(a.cmd, "%s (or --email) is set but no API token: set %s (or %s)", envEmail, envAPIToken, envOAuthToken)
 	case apiToken != "":
+		if err := a.checkCredential(email, "email", envEmail); err != nil {
+			return nil, err
+		}
+		if err := a.checkCredential(apiToken, "token", envAPIToken); err != nil {
+			return nil, err
+		}
 		return zendesk.APIToken(email, apiToken), nil
 	}
 	return nil, nil
+}
+
+// checkCredential refuses a credential with a control character, such as
+// a line break pasted with a token: no header can carry it (a Bearer token
+// would fail on every retry; an API token would be sent, base64-encoded,
+// and refused). The error names the flag, or else the variable, the value
+// came from, never the value.
+func (a *app) checkCredential(value, flagName, envName string) error {
+	if strings.IndexFunc(value, unicode.IsControl) < 0 {
+		return nil
+	}
+	source := envName
+	if a.g.given[flagName] {
+		source = "--" + flagName
+	}
+	return usagef(a.cmd, "%s holds a control character (such as a line break): set it again without it", source)
 }
 
 // debugAccount logs where requests go and with which kind of credentials;

@@ -113,7 +113,7 @@ func runDownload(ctx context.Context, a *app, args []string) error {
 		n, err := saveAttachment(ctx, client, p.att, p.path, *force)
 		if err != nil {
 			failed++
-			fmt.Fprintf(a.env.Stderr, "zdsc download: %s: %s\n", p.att.FileName, errorLine(err, a.cmd))
+			fmt.Fprintf(a.env.Stderr, "zdsc download: %s: %s\n", safeLine(p.att.FileName), errorLine(err, a.cmd))
 			continue
 		}
 		if a.g.json {
@@ -122,7 +122,7 @@ func runDownload(ctx context.Context, a *app, args []string) error {
 			}
 			continue
 		}
-		fmt.Fprintf(a.env.Stdout, "Saved %s (%s)\n", p.path, sizeText(n))
+		a.sayf("Saved %s (%s)", p.path, sizeText(n))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d attachments were not saved", failed, len(atts))

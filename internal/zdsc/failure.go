@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	zendesk "github.com/sideconv/zendesk"
 )
@@ -56,7 +58,7 @@ func (e *stepError) Unwrap() error { return e.err }
 // the status, Zendesk's code and description, the details of a validation
 // answer and the request id.
 func errorLine(err error, cmd *command) string {
-	return oneLine(describe(err, cmd, true))
+	return safeLine(describe(err, cmd, true))
 }
 
 // maybeSentHint follows an error after which a message may have been sent.
@@ -151,21 +153,51 @@ func detailsText(raw json.RawMessage) string {
 }
 
 func excerpt(s string, n int) string {
-	s = oneLine(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
 	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "..."
+		return safeLine(string(r[:n])) + "..."
 	}
-	return s
+	return safeLine(s)
 }
 
-// oneLine replaces line breaks and tabs with spaces.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' || r == '\t' {
-			return ' '
+// safeLine makes text for people safe to print on one line of a terminal.
+// Subjects, bodies, names and error descriptions come from Zendesk, and
+// through it from anyone who writes to a side conversation: an escape
+// sequence in them could set the terminal's title, clear it or move its
+// cursor, and a bidirectional control could reorder what follows. Line
+// breaks and tabs become spaces; other control characters (C0, DEL, C1)
+// are written as \xNN and bidirectional controls as \uNNNN; bytes that
+// are not UTF-8 become U+FFFD. What safeLine returns is left as it is by
+// another pass.
+func safeLine(s string) string {
+	if utf8.ValidString(s) && strings.IndexFunc(s, unsafeRune) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case unicode.IsControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case isBidiControl(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			// An invalid byte comes as utf8.RuneError, written as U+FFFD.
+			b.WriteRune(r)
 		}
-		return r
-	}, s)
+	}
+	return b.String()
+}
+
+// unsafeRune reports whether safeLine escapes r.
+func unsafeRune(r rune) bool { return unicode.IsControl(r) || isBidiControl(r) }
+
+// isBidiControl reports whether r is one of the embedding, override and
+// isolate controls of the Unicode bidirectional algorithm (U+202A-U+202E,
+// U+2066-U+2069).
+func isBidiControl(r rune) bool {
+	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
 }
 
 // flagOf names the flag behind a field of a request the SDK refused.

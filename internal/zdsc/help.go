@@ -48,15 +48,20 @@ Configuration:
 Output:
   Tables for people, --json for scripts. Colour, shortened table cells and
   the progress line of export appear only on a terminal, and neither colour
-  nor progress when NO_COLOR is set or TERM is dumb.
+  nor progress when NO_COLOR is set or TERM is dumb. For people, control
+  characters in Zendesk's text (subjects, messages, names) are shown as
+  escapes such as \x1b, so they cannot act on the terminal; --json keeps
+  the text as it is.
 
 Exit codes:
   0  success
   1  an error from Zendesk or the network
   2  bad usage, or input refused before anything was sent (such as a --key
-     used before for a different message)
+     used before for a different message), or Ctrl-C while reading stdin
   3  a request may have reached Zendesk without an answer: a message may have
      been sent. Look (zdsc list, zdsc events) before running the command again.
+
+  Ctrl-C stops what zdsc waits for; a second Ctrl-C ends it at once.
 
 Examples:
   zdsc --demo list 1

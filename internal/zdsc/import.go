@@ -59,8 +59,8 @@ zdsc import-events 4711 ID events.json`,
 
 // decodeFile decodes the JSON document of an import, refusing unknown
 // fields and anything after the document.
-func (a *app) decodeFile(path string, v any) error {
-	data, err := a.readInput(path, "FILE")
+func (a *app) decodeFile(ctx context.Context, path string, v any) error {
+	data, err := a.readInput(ctx, path, "FILE")
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func runImport(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	var req zendesk.ImportRequest
-	if err := a.decodeFile(pos[1], &req); err != nil {
+	if err := a.decodeFile(ctx, pos[1], &req); err != nil {
 		return err
 	}
 	if err := req.Validate(); err != nil {
@@ -133,7 +133,7 @@ func runImport(ctx context.Context, a *app, args []string) error {
 		return a.printJSON(resultJSON(res))
 	}
 	sc := res.SideConversation
-	fmt.Fprintf(a.env.Stdout, "Imported side conversation %s on ticket %d with %d events: %s (%s)\n",
+	a.sayf("Imported side conversation %s on ticket %d with %d events: %s (%s)",
 		sc.ID, ticket, len(req.Events), sc.Subject, sc.State)
 	return nil
 }
@@ -147,7 +147,7 @@ func runImportEvents(ctx context.Context, a *app, args []string) error {
 	var body struct {
 		Events []zendesk.ImportEvent `json:"events"`
 	}
-	if err := a.decodeFile(pos[2], &body); err != nil {
+	if err := a.decodeFile(ctx, pos[2], &body); err != nil {
 		return err
 	}
 	if err := (zendesk.ImportRequest{Events: body.Events}).Validate(); err != nil {
@@ -165,7 +165,7 @@ func runImportEvents(ctx context.Context, a *app, args []string) error {
 		return a.printJSON(resultJSON(res))
 	}
 	sc := res.SideConversation
-	fmt.Fprintf(a.env.Stdout, "Imported %d events into side conversation %s: %s (%s)\n",
+	a.sayf("Imported %d events into side conversation %s: %s (%s)",
 		len(body.Events), sc.ID, sc.Subject, sc.State)
 	return nil
 }

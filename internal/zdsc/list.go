@@ -14,8 +14,10 @@ var listCommand = &command{
 	about: `
 List the side conversations of a ticket: id, state, subject, channel
 (email, slack, child_ticket, msteams), participants and the time of the
-last message. One page (up to 100) unless --all, which walks every page as
-it prints. With --json, one side conversation per line.`,
+last message. One page (up to 100) unless --all, which walks every page;
+the table is printed once the last page is in, so that its columns line
+up. With --json, one side conversation per line, printed as its page
+comes.`,
 	flags: `
 --all          every page, not just the first
 --page N       the page to print (from 1)

@@ -45,7 +45,7 @@ func (a *app) printTable(t *table) error {
 		for j := range t.header {
 			var c string
 			if j < len(row) {
-				c = oneLine(row[j])
+				c = safeLine(row[j])
 			}
 			if terminal && j < len(t.limit) && t.limit[j] > 0 {
 				c = truncate(c, t.limit[j])
@@ -85,6 +85,12 @@ func (a *app) printTable(t *table) error {
 	return err
 }
 
+// sayf prints one line for people on stdout, made safe by safeLine: the
+// one-line answers of the commands, which quote Zendesk's text.
+func (a *app) sayf(format string, args ...any) {
+	fmt.Fprintln(a.env.Stdout, safeLine(fmt.Sprintf(format, args...)))
+}
+
 // printFields prints label/value pairs, one per line, values aligned.
 func (a *app) printFields(fields [][2]string) error {
 	colour := a.colour(a.env.StdoutTerminal)
@@ -98,7 +104,7 @@ func (a *app) printFields(fields [][2]string) error {
 		if colour {
 			label = sgrBold + f[0] + sgrReset + strings.Repeat(" ", width-utf8.RuneCountInString(f[0])+2)
 		}
-		b.WriteString(label + oneLine(f[1]) + "\n")
+		b.WriteString(label + safeLine(f[1]) + "\n")
 	}
 	_, err := io.WriteString(a.env.Stdout, b.String())
 	return err

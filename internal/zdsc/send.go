@@ -106,7 +106,7 @@ type localFile struct {
 
 // message builds the message the flags describe, reading the body file;
 // it sends nothing. Files to attach are checked, not read.
-func (a *app) message(fs *flag.FlagSet, m *messageFlags) (zendesk.Message, []localFile, error) {
+func (a *app) message(ctx context.Context, fs *flag.FlagSet, m *messageFlags) (zendesk.Message, []localFile, error) {
 	var msg zendesk.Message
 	for _, to := range m.to {
 		p, err := parseRecipient(to)
@@ -122,7 +122,7 @@ func (a *app) message(fs *flag.FlagSet, m *messageFlags) (zendesk.Message, []loc
 	case given["body"] && given["body-file"]:
 		return msg, nil, usagef(a.cmd, "--body and --body-file exclude each other")
 	case given["body-file"]:
-		body, err := a.readInput(m.bodyFile, "--body-file")
+		body, err := a.readInput(ctx, m.bodyFile, "--body-file")
 		if err != nil {
 			return msg, nil, err
 		}
@@ -150,10 +150,13 @@ func (a *app) message(fs *flag.FlagSet, m *messageFlags) (zendesk.Message, []loc
 }
 
 // readInput reads a file named by a flag or an argument, or stdin for "-".
-func (a *app) readInput(path, what string) ([]byte, error) {
+func (a *app) readInput(ctx context.Context, path, what string) ([]byte, error) {
 	if path == "-" {
-		data, err := io.ReadAll(a.env.Stdin)
-		if err != nil {
+		data, err := a.readStdin(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil, inputErrorf("%s: interrupted while reading stdin; nothing was sent", what)
+		case err != nil:
 			return nil, inputErrorf("%s: reading stdin: %w", what, err)
 		}
 		return data, nil
@@ -163,6 +166,27 @@ func (a *app) readInput(path, what string) ([]byte, error) {
 		return nil, inputErrorf("%s: %w", what, unwrapPathError(err))
 	}
 	return data, nil
+}
+
+// readStdin reads stdin to its end, or until ctx ends: stdin may be a
+// terminal nobody types into, and an interrupt must still end the run.
+// A read cut short is left behind, blocked, until the process ends.
+func (a *app) readStdin(ctx context.Context) ([]byte, error) {
+	type result struct {
+		data []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		data, err := io.ReadAll(a.env.Stdin)
+		done <- result{data, err}
+	}()
+	select {
+	case r := <-done:
+		return r.data, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // unwrapPathError drops the operation and path an *os.PathError repeats.
@@ -205,7 +229,7 @@ func uploadOne(ctx context.Context, client *zendesk.Client, f localFile) (string
 // validate (which reads *msg), and uploads the attached files: what create
 // and reply share. Nothing is uploaded or sent unless validate passes.
 func (a *app) sendable(ctx context.Context, fs *flag.FlagSet, m *messageFlags, msg *zendesk.Message, validate func() error) (*zendesk.Client, error) {
-	read, files, err := a.message(fs, m)
+	read, files, err := a.message(ctx, fs, m)
 	if err != nil {
 		return nil, err
 	}
@@ -244,10 +268,10 @@ func runCreate(ctx context.Context, a *app, args []string) error {
 		return a.printJSON(resultJSON(res))
 	}
 	sc := res.SideConversation
-	fmt.Fprintf(a.env.Stdout, "Created side conversation %s on ticket %d: %s (%s, %s)\n",
+	a.sayf("Created side conversation %s on ticket %d: %s (%s, %s)",
 		sc.ID, ticket, sc.Subject, channelOf(sc), sc.State)
 	if child, ok := sc.ChildTicketID(); ok {
-		fmt.Fprintf(a.env.Stdout, "Child ticket %d\n", child)
+		a.sayf("Child ticket %d", child)
 	}
 	return nil
 }
@@ -273,7 +297,7 @@ func runReply(ctx context.Context, a *app, args []string) error {
 		return a.printJSON(resultJSON(res))
 	}
 	sc := res.SideConversation
-	fmt.Fprintf(a.env.Stdout, "Replied on side conversation %s: %s (%s, %s)\n", sc.ID, sc.Subject, channelOf(sc), sc.State)
+	a.sayf("Replied on side conversation %s: %s (%s, %s)", sc.ID, sc.Subject, channelOf(sc), sc.State)
 	return nil
 }
 

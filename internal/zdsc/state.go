@@ -2,7 +2,6 @@ package zdsc
 
 import (
 	"context"
-	"fmt"
 
 	zendesk "github.com/sideconv/zendesk"
 )
@@ -52,6 +51,6 @@ func runSetState(ctx context.Context, a *app, args []string, state zendesk.State
 	if a.g.json {
 		return a.printJSON(sc)
 	}
-	fmt.Fprintf(a.env.Stdout, "%s side conversation %s: %s (%s)\n", done, sc.ID, sc.Subject, sc.State)
+	a.sayf("%s side conversation %s: %s (%s)", done, sc.ID, sc.Subject, sc.State)
 	return nil
 }

@@ -82,7 +82,8 @@ type globals struct {
 }
 
 // Main runs zdsc with args (without the program name) and returns the exit
-// code. ctx ends the run early (cmd/zdsc cancels it on an interrupt).
+// code. ctx ends the run early (cmd/zdsc cancels it on an interrupt,
+// through InterruptContext), also while it reads stdin.
 func Main(ctx context.Context, args []string, env Env) int {
 	if env.Stdin == nil {
 		env.Stdin = strings.NewReader("")

@@ -369,3 +369,109 @@ func TestAttachmentNames(t *testing.T) {
 		t.Errorf("freeName gave %v, want %v", got, want)
 	}
 }
+
+func TestSafeLine(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"Invoice INV-2041":                    "Invoice INV-2041",
+		"Grüße, 請求書 ✓":                        "Grüße, 請求書 ✓",
+		"two\nlines\r\nand\ta tab":            "two lines  and a tab",
+		"\x1b]0;owned\x07title":               `\x1b]0;owned\x07title`,
+		"clear\x1b[2J\x1b[Hhome":              `clear\x1b[2J\x1b[Hhome`,
+		"del\x7f nul\x00":                     `del\x7f nul\x00`,
+		"c1 \u009b31m csi":                    `c1 \x9b31m csi`,
+		"bidi \u202eevil\u202c \u2066x\u2069": `bidi \u202eevil\u202c \u2066x\u2069`,
+		"bad \xff\xfe utf-8":                  "bad \ufffd\ufffd utf-8",
+		`already \x1b escaped`:                `already \x1b escaped`,
+	}
+	for in, want := range cases {
+		got := safeLine(in)
+		if got != want {
+			t.Errorf("safeLine(%q) = %q, want %q", in, got, want)
+		}
+		if again := safeLine(got); again != got {
+			t.Errorf("safeLine(%q) = %q, a second pass changed it", got, again)
+		}
+	}
+}
+
+// TestErrorLineQuotesSafely checks that an error answer's text from
+// Zendesk reaches stderr without its control characters.
+func TestErrorLineQuotesSafely(t *testing.T) {
+	t.Parallel()
+	errs := []error{
+		&zendesk.APIError{StatusCode: 422, Method: "POST", URL: "https://acme.zendesk.com/x",
+			Code: "RecordInvalid\x1b[2J", Description: "bad \x1b]0;owned\x07 input\u202e",
+			Details: []byte(`{"to": [{"description": "is \u001b[31mred"}]}`)},
+		&zendesk.APIError{StatusCode: 500, Method: "GET", URL: "https://acme.zendesk.com/x", Body: []byte("oops\x1b[H\x9b")},
+		&stepError{step: "uploading a.txt", err: errors.New("read \x1b[2J failed")},
+	}
+	for _, err := range errs {
+		got := errorLine(err, createCommand)
+		if i := strings.IndexFunc(got, unsafeRune); i >= 0 {
+			t.Errorf("errorLine(%v) = %q: a control character at %d", err, got, i)
+		}
+		if !strings.Contains(got, `\x1b[`) {
+			t.Errorf("errorLine(%v) = %q: the escape is not shown", err, got)
+		}
+	}
+}
+
+// TestOneLineAnswersQuoteSafely runs create with a subject that holds
+// escape sequences: the answer quotes it with them made visible.
+func TestOneLineAnswersQuoteSafely(t *testing.T) {
+	t.Parallel()
+	srv := zendesktest.Start(t)
+	vars := map[string]string{"ZENDESK_BASE_URL": srv.URL(), "ZENDESK_EMAIL": zendesktest.DefaultEmail, "ZENDESK_API_TOKEN": zendesktest.DefaultAPIToken}
+	r := runMain(t, vars, true, "create", "1", "--to", "email:ann@example.com", "--subject", "\x1b]0;owned\x07Hi\u202e", "--body", "x")
+	want := "Created side conversation 5c000000-0000-4000-8000-000000000001 on ticket 1: " + `\x1b]0;owned\x07Hi\u202e` + " (email, open)\n"
+	if r.code != ExitOK || r.stdout != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want stdout %q", r.code, r.stdout, r.stderr, want)
+	}
+	r = runMain(t, vars, true, "create", "1", "--to", "email:ann@example.com", "--subject", "\x1b]0;owned\x07Hi", "--json")
+	if r.code != ExitOK || !strings.Contains(r.stdout, `"subject": "\u001b]0;owned\u0007Hi"`) {
+		t.Errorf("--json: exit %d, stdout %q; want the subject as it came, JSON-escaped", r.code, r.stdout)
+	}
+}
+
+// firstWriteWatcher is a stdout that records how many requests had
+// reached the server when zdsc first wrote to it.
+type firstWriteWatcher struct {
+	srv      *zendesktest.Server
+	requests int // -1 until the first write
+	out      bytes.Buffer
+}
+
+func (w *firstWriteWatcher) Write(p []byte) (int, error) {
+	if w.requests < 0 {
+		w.requests = len(w.srv.Requests())
+	}
+	return w.out.Write(p)
+}
+
+// TestListAllOutput checks what list's help says of --all: the table comes
+// once the last page is in, while --json prints each page as it comes.
+func TestListAllOutput(t *testing.T) {
+	t.Parallel()
+	srv := zendesktest.Start(t, zendesktest.WithTickets(DemoTicket))
+	if err := SeedDemo(t.Context(), srv); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"ZENDESK_BASE_URL": srv.URL(), "ZENDESK_EMAIL": zendesktest.DefaultEmail, "ZENDESK_API_TOKEN": zendesktest.DefaultAPIToken}
+	for _, tc := range []struct {
+		json bool
+		want int // requests made before the first write
+	}{{json: false, want: 3}, {json: true, want: 1}} {
+		srv.ResetRequests()
+		args := []string{"list", "1", "--all", "--per-page", "1"}
+		if tc.json {
+			args = append(args, "--json")
+		}
+		w := &firstWriteWatcher{srv: srv, requests: -1}
+		code := Main(t.Context(), args, Env{Stdout: w, Getenv: func(k string) string { return vars[k] }})
+		if code != ExitOK || w.requests != tc.want || len(srv.Requests()) != 3 {
+			t.Errorf("%v: exit %d, first write after %d of %d requests, want after %d\n%s",
+				args, code, w.requests, len(srv.Requests()), tc.want, w.out.String())
+		}
+	}
+}

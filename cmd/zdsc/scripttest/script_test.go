@@ -66,6 +66,7 @@ func TestScripts(t *testing.T) {
 			"fault":         cmdFault,
 			"nosecrets":     cmdNoSecrets,
 			"seed":          cmdSeed,
+			"envesc":        cmdEnvEsc,
 		},
 	})
 }
@@ -294,4 +295,17 @@ func cmdNoSecrets(ts *testscript.TestScript, neg bool, args []string) {
 	if strings.Contains(out, "Authorization") || strings.Contains(out, "Bearer ") || strings.Contains(out, "Basic ") {
 		ts.Fatalf("the output shows an Authorization header")
 	}
+}
+
+// cmdEnvEsc sets a variable to a value written with Go's escapes (\r, \n,
+// \x1b...), which testscript's env cannot write.
+//
+//	envesc NAME VALUE
+func cmdEnvEsc(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: envesc NAME VALUE")
+	}
+	value, err := strconv.Unquote(`"` + strings.ReplaceAll(args[1], `"`, `\"`) + `"`)
+	ts.Check(err)
+	ts.Setenv(args[0], value)
 }
