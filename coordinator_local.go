@@ -162,11 +162,12 @@ func (l *localCoordinator) Admit(ctx context.Context, at Attempt) (time.Duration
 	defer l.mu.Unlock()
 	now := l.now()
 	a := l.account(at.Account)
-	wait := a.pause(b, now)
-	if wait > at.MaxWait {
-		wait = 0
+	// The paced budgets count the attempt when it goes: after any pause.
+	from := now
+	if d := a.pause(b, now); d <= at.MaxWait {
+		from = now.Add(d)
 	}
-	wait = max(wait, a.takeTurn(b, now))
+	wait := a.takeTurn(b, from).Sub(now)
 	for _, k := range drawsOn(b) {
 		a.budgets[k].inFlight++
 	}
@@ -190,16 +191,16 @@ func (a *localAccount) pause(b bucket, now time.Time) time.Duration {
 	return pause
 }
 
-// takeTurn finds the first moment at which every paced budget of bucket b
-// lets a request go, counts the request in each at that moment, and returns
-// how long until then. Counting it in each at its own earliest moment would
+// takeTurn finds the first moment from from on at which every paced budget
+// of bucket b lets a request go, counts the request in each at that moment,
+// and returns it. Counting it in each at its own earliest moment would
 // charge a create to the create budget sooner than it is sent when the
 // plan budget holds it back, and let creates go out in bursts.
-func (a *localAccount) takeTurn(b bucket, now time.Time) time.Duration {
-	at := now
+func (a *localAccount) takeTurn(b bucket, from time.Time) time.Time {
+	at := from
 	for _, k := range drawsOn(b) {
 		if p := a.pacers[k]; p != nil {
-			if e := p.earliest(now); e.After(at) {
+			if e := p.earliest(from); e.After(at) {
 				at = e
 			}
 		}
@@ -209,7 +210,7 @@ func (a *localAccount) takeTurn(b bucket, now time.Time) time.Duration {
 			p.take(at)
 		}
 	}
-	return at.Sub(now)
+	return at
 }
 
 // Done implements Coordinator: the attempt is no longer in flight, the
