@@ -52,8 +52,12 @@ local start = now + pause
 
 -- GCRA per budget: the configured interval and burst, and what is left of
 -- the reported budget spread over what is left of its window, whichever
--- is stricter. The slot is reserved from the end of any pause.
+-- is stricter. The slot is reserved from the end of any pause. The attempt
+-- is sent when every budget has a slot for it, so each budget's next slot
+-- counts from that moment: a budget that waits for another must not lend
+-- the time it waited to the attempts after it.
 local sendAt = start
+local tats, intervals = {}, {}
 for i = 1, n do
   local k = 4 * (i - 1)
   local interval = tonumber(ARGV[2 + 2 * i])
@@ -67,11 +71,16 @@ for i = 1, n do
     local share = math.max(1, math.floor(a / 10))
     if burst == 0 or share < burst then burst = share end
   end
+  tats[i], intervals[i] = tat, interval
   if interval > 0 then
     local at = tat - (burst - 1) * interval
     if at > sendAt then sendAt = at end
-    local nextTat = tat + interval
-    redis.call('SET', KEYS[k + 3], string.format('%.0f', nextTat),
+  end
+end
+for i = 1, n do
+  if intervals[i] > 0 then
+    local nextTat = math.max(tats[i], sendAt) + intervals[i]
+    redis.call('SET', KEYS[4 * (i - 1) + 3], string.format('%.0f', nextTat),
       'PX', math.floor((nextTat - now) / 1000) + 1)
   end
 end

@@ -41,7 +41,11 @@
 //     budget, the theoretical arrival time of the next attempt). The script
 //     reserves the attempt's slot and returns the wait before it, which the
 //     client sleeps; the slot is reserved from the end of any pause, so that
-//     a pause does not end in a burst. Its rate is the stricter of two:
+//     a pause does not end in a burst. An attempt that draws on two budgets
+//     is sent when both have a slot for it, and each budget's next slot
+//     counts from that moment, so that Create and Reply held back by a busy
+//     plan budget do not go out in a burst afterwards. Its rate is the
+//     stricter of two:
 //     with WithLimits, L requests per window W pace as a burst of
 //     B = max(1, L/100) followed by one request every W/(L−B), so that no
 //     stretch of W, wherever it starts, admits more than L; and what
