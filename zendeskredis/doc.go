@@ -13,6 +13,9 @@
 //	coord := zendeskredis.New(rdb, zendeskredis.WithLimits(zendesk.RateLimits{PerMinute: 700, CreateReply: 300}))
 //	client, err := zendesk.NewClient("acme", creds, zendesk.WithCoordinator(coord))
 //
+// The module requires github.com/sideconv/zendesk v0.2.0 or later, the
+// first release with zendesk.Coordinator.
+//
 // WithLimits is optional: without it the fleet paces itself by what
 // Zendesk's answers report (below). One Coordinator serves every client of
 // a replica, for any number of accounts; Close it on shutdown to end the
