@@ -152,13 +152,14 @@ func WithProbeInterval(d time.Duration) Option {
 
 // WithLeaseTTL sets the time to live of an idempotency key's lease
 // (default DefaultLeaseTTL). The holder renews it every third of that time,
-// so it outlives a holder that crashed by at most the TTL. It must be
-// longer than a third of it plus a Redis round trip under load; values
-// under 30ms are raised to 30ms.
+// so it outlives a holder that crashed by at most the TTL. Each renewal may
+// take up to the timeout (WithTimeout), so New raises a TTL under three
+// timeouts to three timeouts (and one under 30ms to 30ms). A value that
+// is not positive keeps the default.
 func WithLeaseTTL(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {
-			c.leaseTTL = max(d, 30*time.Millisecond)
+			c.leaseTTL = d
 		}
 	}
 }
@@ -203,6 +204,7 @@ func New(rdb redis.UniversalClient, opts ...Option) *Coordinator {
 			opt(&cfg)
 		}
 	}
+	cfg.leaseTTL = max(cfg.leaseTTL, 3*cfg.timeout, 30*time.Millisecond)
 	local, err := zendesk.NewLocalCoordinator(cfg.limits)
 	if err != nil {
 		// WithLimits leaves no invalid field; keep going unpaced rather

@@ -84,9 +84,10 @@
 // its release publishes on the channel "{namespace}:released" (one
 // subscription per Coordinator, made on the first wait; Close ends it),
 // and tries again at the latest after a second or when the lease expires,
-// since Pub/Sub may lose a message. The holder renews the lease every third of its TTL
-// (WithLeaseTTL, default 10s) until Unlock, so a lease outlives a holder
-// that crashed by at most its TTL. LockKey returns the key's record, which
+// since Pub/Sub may lose a message. The holder renews the lease every
+// third of its TTL (WithLeaseTTL, default 10s, at least three times
+// WithTimeout, since each renewal may take that long) until Unlock, so a
+// lease outlives a holder that crashed by at most its TTL. LockKey returns the key's record, which
 // KeyLock.Record stores as JSON under a key of its own with the record's
 // TTL, in a script that first checks that the lease still carries the
 // holder's token; when it does not, Record writes nothing and returns an

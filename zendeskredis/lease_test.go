@@ -67,7 +67,8 @@ func TestLeaseExcludesAcrossReplicas(t *testing.T) {
 func TestLeaseOutlivesACrashedHolderByItsTTL(t *testing.T) {
 	t.Parallel()
 	ns := namespace(t)
-	const ttl = 200 * time.Millisecond
+	// The shortest TTL the default timeout allows.
+	const ttl = 3 * zendeskredis.DefaultTimeout
 	crashedRedis := newRedis(t)
 	crashed := zendeskredis.New(crashedRedis, zendeskredis.WithNamespace(ns), zendeskredis.WithLeaseTTL(ttl))
 	other := replica(t, ns, zendeskredis.WithLeaseTTL(ttl))
@@ -213,4 +214,19 @@ func TestLockKeyEndsWithItsContext(t *testing.T) {
 	lock, _, err := b.LockKey(context.Background(), account, "create/1/busy")
 	require.NoError(t, err)
 	lock.Unlock()
+}
+
+func TestALeaseTTLIsAtLeastThreeTimeouts(t *testing.T) {
+	t.Parallel()
+	ns := namespace(t)
+	// Each round trip may take up to the timeout: a lease shorter than a
+	// few of them could expire between two renewals that both answered.
+	c := replica(t, ns, zendeskredis.WithLeaseTTL(time.Millisecond), zendeskredis.WithTimeout(time.Hour))
+	ctx := context.Background()
+	lock, _, err := c.LockKey(ctx, account, "create/1/short")
+	require.NoError(t, err)
+	defer lock.Unlock()
+	left, err := newRedis(t).PTTL(ctx, ns+":{"+account+"}:lock:create/1/short").Result()
+	require.NoError(t, err)
+	within(t, 3*time.Hour, left, "the lease TTL is raised to three timeouts")
 }
