@@ -180,8 +180,10 @@ func decodeRecord(raw string) (zendesk.KeyRecord, error) {
 // LockKey implements zendesk.Coordinator. It takes the key's lock in
 // process first, so that the calls of one replica queue there and only
 // one of them waits on Redis, then the key's lease in Redis: SET NX PX
-// with a random token, polled with backoff while another replica holds
-// it, and renewed every third of its TTL while held. It returns the
+// with a random token, renewed every third of its TTL while held. While
+// another replica holds the lease, the caller waits for the message its
+// release publishes, and tries again at the latest after a second (less
+// some jitter) or when the lease expires, whichever comes first. It returns the
 // record stored in Redis. While Redis is unreachable the lock is the
 // in-process one alone, with the in-process record.
 func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk.KeyLock, zendesk.KeyRecord, error) {
