@@ -86,7 +86,11 @@ func TestLeaseOutlivesACrashedHolderByItsTTL(t *testing.T) {
 	// The holder's process dies: no renewal, no Unlock.
 	require.NoError(t, crashedRedis.Close())
 
-	lock, rec, err := other.LockKey(ctx, account, "reply/1/abc/job-7")
+	// A lease that never expired would keep the caller waiting: the
+	// deadline, far beyond the TTL, fails the test instead of hanging it.
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	lock, rec, err := other.LockKey(waitCtx, account, "reply/1/abc/job-7")
 	require.NoError(t, err, "the lease is free once its TTL has run out")
 	assert.Zero(t, rec)
 	require.NoError(t, lock.Record(ctx, zendesk.KeyRecord{State: zendesk.KeySending, At: time.Now(), TTL: time.Hour}))
