@@ -76,6 +76,9 @@ type Coordinator struct {
 	timer func(d time.Duration) (<-chan time.Time, func() bool)
 	// now is the clock of the health checks; tests replace it.
 	now func() time.Time
+	// beforeWait, when set, is called when LockKey starts waiting for a
+	// lease held elsewhere; tests set it.
+	beforeWait func()
 }
 
 type outstandingKey struct {

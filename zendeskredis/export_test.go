@@ -7,3 +7,9 @@ import "time"
 func SetTimer(c *Coordinator, timer func(time.Duration) (<-chan time.Time, func() bool)) {
 	c.timer = timer
 }
+
+// SetBeforeWait has LockKey call hook when it starts waiting for a lease
+// held elsewhere, so that a test can act while the caller waits.
+func SetBeforeWait(c *Coordinator, hook func()) {
+	c.beforeWait = hook
+}

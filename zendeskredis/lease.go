@@ -240,6 +240,9 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 			d = min(d, time.Duration(left)*time.Millisecond)
 		}
 		t := time.NewTimer(d)
+		if c.beforeWait != nil {
+			c.beforeWait()
+		}
 		select {
 		case <-ctx.Done():
 			t.Stop()

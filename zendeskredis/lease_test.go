@@ -203,14 +203,17 @@ func TestLockKeyEndsWithItsContext(t *testing.T) {
 	require.NoError(t, err)
 	defer held.Unlock()
 
+	// The caller's context ends once it waits for a's release.
 	ctx, cancel := context.WithCancel(context.Background())
-	result := make(chan error, 1)
-	go func() {
-		_, _, err := b.LockKey(ctx, account, "create/1/busy")
-		result <- err
-	}()
-	cancel()
-	assert.ErrorIs(t, <-result, context.Canceled)
+	var waits atomic.Int32
+	zendeskredis.SetBeforeWait(b, func() {
+		waits.Add(1)
+		cancel()
+	})
+	_, _, err = b.LockKey(ctx, account, "create/1/busy")
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, int32(1), waits.Load(), "the call waited once, and the end of its context ended the wait")
+	zendeskredis.SetBeforeWait(b, nil)
 
 	// The waiter left nothing behind: b's own goroutines can lock the key
 	// once a releases it.
