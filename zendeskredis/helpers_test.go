@@ -116,6 +116,26 @@ func (r *logRecorder) at(level slog.Level) []string {
 	return out
 }
 
+// attrs returns the values of attribute key in the records logged at
+// level.
+func (r *logRecorder) attrs(level slog.Level, key string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, rec := range r.records {
+		if rec.Level != level {
+			continue
+		}
+		rec.Attrs(func(a slog.Attr) bool {
+			if a.Key == key {
+				out = append(out, a.Value.String())
+			}
+			return true
+		})
+	}
+	return out
+}
+
 // eventually polls cond until it holds. Its deadline is generous enough
 // never to fire on a healthy run; it only keeps a broken one from hanging.
 func eventually(tb testing.TB, what string, cond func() bool) {
