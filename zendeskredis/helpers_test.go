@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -157,5 +158,10 @@ func (quietRedis) Printf(context.Context, string, ...any) {}
 
 func TestMain(m *testing.M) {
 	redis.SetLogger(quietRedis{})
+	if os.Getenv("REDIS_URL") == "" {
+		// Once, not only in each skipped test's output, which go test
+		// shows with -v only.
+		fmt.Fprintln(os.Stderr, skipWithoutRedis)
+	}
 	os.Exit(m.Run())
 }
