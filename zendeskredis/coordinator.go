@@ -71,6 +71,10 @@ type Coordinator struct {
 	// releases wakes the callers waiting for a lease held elsewhere.
 	releases releases
 
+	// pending counts the goroutines of round trips, including those that
+	// finish in the background after their caller gave up on them.
+	pending sync.WaitGroup
+
 	// timer makes the timer that bounds a Redis round trip; tests
 	// replace it.
 	timer func(d time.Duration) (<-chan time.Time, func() bool)
@@ -246,14 +250,14 @@ var errTimeout = errors.New("zendeskredis: Redis did not answer within the timeo
 func (c *Coordinator) call(ctx context.Context, epoch uint64, fn func(context.Context) error) error {
 	rctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
 	done := make(chan error, 1)
-	go func() {
+	c.background(func() {
 		err := fn(rctx)
 		done <- err
 		cancel()
 		if err == nil {
 			c.answered()
 		}
-	}()
+	})
 	expired, stop := c.timer(c.cfg.timeout)
 	defer stop()
 	var err error
@@ -275,6 +279,15 @@ func (c *Coordinator) call(ctx context.Context, epoch uint64, fn func(context.Co
 	}
 	c.succeeded(epoch)
 	return nil
+}
+
+// background runs fn on a goroutine of its own, which tests can wait for.
+func (c *Coordinator) background(fn func()) {
+	c.pending.Add(1)
+	go func() {
+		defer c.pending.Done()
+		fn()
+	}()
 }
 
 // health tracks whether Redis answers. While it does not, calls use the

@@ -13,3 +13,15 @@ func SetTimer(c *Coordinator, timer func(time.Duration) (<-chan time.Time, func(
 func SetBeforeWait(c *Coordinator, hook func()) {
 	c.beforeWait = hook
 }
+
+// SetClock replaces the coordinator's clock (Redis keeps its own).
+func SetClock(c *Coordinator, now func() time.Time) {
+	c.now = now
+}
+
+// WaitBackground waits until every round trip started so far has ended,
+// including those their callers gave up on, and what they do when their
+// answer comes late.
+func WaitBackground(c *Coordinator) {
+	c.pending.Wait()
+}
