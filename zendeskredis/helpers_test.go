@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,6 +150,50 @@ func eventually(tb testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// roundTrips counts a coordinator's round trips to Redis and decides when
+// they time out: never, unless the test arms the next one.
+type roundTrips struct {
+	count  atomic.Int32
+	mu     sync.Mutex
+	expire chan time.Time
+	gate   chan struct{}
+}
+
+// controlRoundTrips replaces the timer of c's round trips.
+func controlRoundTrips(c *zendeskredis.Coordinator) *roundTrips {
+	r := &roundTrips{}
+	zendeskredis.SetTimer(c, r.timer)
+	return r
+}
+
+func (r *roundTrips) timer(time.Duration) (<-chan time.Time, func() bool) {
+	r.mu.Lock()
+	expire, gate := r.expire, r.gate
+	r.expire, r.gate = nil, nil
+	r.mu.Unlock()
+	r.count.Add(1)
+	if gate != nil {
+		<-gate
+	}
+	// A nil channel never fires: the round trip waits for Redis.
+	return expire, func() bool { return true }
+}
+
+// timeOutNext makes the next round trip time out when fire is called.
+func (r *roundTrips) timeOutNext() (fire func()) {
+	ch := make(chan time.Time)
+	r.mu.Lock()
+	r.expire = ch
+	r.mu.Unlock()
+	return func() { close(ch) }
+}
+
+// waitFor waits until n round trips have started.
+func (r *roundTrips) waitFor(tb testing.TB, n int32) {
+	tb.Helper()
+	eventually(tb, "round trip "+strconv.Itoa(int(n))+" started", func() bool { return r.count.Load() >= n })
 }
 
 // quietRedis drops go-redis's own log lines (dial failures), which the

@@ -279,22 +279,24 @@ func (c *Coordinator) tryAcquire(ctx context.Context, epoch uint64, lockKey, rec
 		answer.raw, _ = vals[1].(string)
 		answer.left, _ = vals[1].(int64)
 		if !claim.CompareAndSwap(0, 1) && answer.got {
-			c.releaseAbandoned(context.WithoutCancel(rctx), lockKey, token)
+			c.releaseAbandoned(lockKey, token)
 		}
 		return nil
 	})
 	if err != nil {
 		if !claim.CompareAndSwap(0, 2) && answer.got {
-			go c.releaseAbandoned(context.WithoutCancel(ctx), lockKey, token)
+			c.background(func() { c.releaseAbandoned(lockKey, token) })
 		}
 		return false, "", 0, err
 	}
 	return answer.got, answer.raw, answer.left, nil
 }
 
-// releaseAbandoned frees a lease taken by a try its caller gave up on.
-func (c *Coordinator) releaseAbandoned(ctx context.Context, lockKey, token string) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
+// releaseAbandoned frees a lease taken by a try its caller gave up on, or
+// must not use. It runs on a goroutine nobody waits for: the Redis
+// client's own timeouts bound it, which may be longer than WithTimeout.
+func (c *Coordinator) releaseAbandoned(lockKey, token string) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.timeout)
 	defer cancel()
 	_ = releaseScript.Run(ctx, c.rdb, []string{lockKey}, token, c.releaseChannel()).Err()
 }
@@ -451,7 +453,7 @@ func (l *lease) upgrade(ctx context.Context) error {
 		return &lockLostError{key: l.lockKey, reason: "another replica holds it"}
 	}
 	if raw != "" {
-		c.releaseAbandoned(context.WithoutCancel(ctx), l.lockKey, token)
+		c.background(func() { c.releaseAbandoned(l.lockKey, token) })
 		return &lockLostError{key: l.lockKey, reason: "another replica recorded a send while Redis did not answer this one"}
 	}
 	l.token = token

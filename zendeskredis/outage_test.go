@@ -435,3 +435,87 @@ func TestAProbeItsCallerGaveUpOnLetsAnotherProbe(t *testing.T) {
 		return wait > time.Hour-slack
 	})
 }
+
+// freezeOnRelease freezes server when armed and a lease release (the
+// script that publishes on the channel of releases) is sent: Redis hangs
+// at that very moment.
+type freezeOnRelease struct {
+	server  *redisServer
+	channel string
+	armed   atomic.Bool
+}
+
+func (f *freezeOnRelease) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (f *freezeOnRelease) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (f *freezeOnRelease) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		args := cmd.Args()
+		if len(args) > 0 && args[len(args)-1] == f.channel && f.armed.CompareAndSwap(true, false) {
+			_ = f.server.cmd.Process.Signal(syscall.SIGSTOP)
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func TestAnIntentThatFindsAnotherSendDoesNotWaitForTheRelease(t *testing.T) {
+	t.Parallel()
+	server := startRedisServer(t)
+	ns := namespace(t)
+	rdb := redis.NewClient(&redis.Options{Addr: server.addr(), ReadTimeout: -1, WriteTimeout: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	freeze := &freezeOnRelease{server: server, channel: ns + ":released"}
+	rdb.AddHook(freeze)
+	a := zendeskredis.New(rdb, zendeskredis.WithNamespace(ns), zendeskredis.WithTimeout(time.Hour), zendeskredis.WithProbeInterval(time.Hour))
+	t.Cleanup(func() { _ = a.Close() })
+	trips := controlRoundTrips(a)
+	b := replicaOn(t, server, ns)
+	ctx := context.Background()
+	require.NoError(t, rdb.Ping(ctx).Err())
+
+	// a locks the key in process while Redis hangs.
+	server.freeze()
+	fire := trips.timeOutNext()
+	locks := make(chan zendesk.KeyLock, 1)
+	go func() {
+		lock, _, err := a.LockKey(ctx, account, "create/1/taken")
+		assert.NoError(t, err)
+		locks <- lock
+	}()
+	trips.waitFor(t, 1)
+	fire()
+	lock := <-locks
+	server.thaw()
+	zendeskredis.WaitBackground(a)
+
+	// b sends with the key meanwhile.
+	held, _, err := b.LockKey(ctx, account, "create/1/taken")
+	require.NoError(t, err)
+	require.NoError(t, held.Record(ctx, zendesk.KeyRecord{State: zendesk.KeySent, ConversationID: "c1", At: time.Now(), TTL: time.Hour}))
+	held.Unlock()
+
+	// a's intent takes the lease, finds b's record and gives the lease
+	// back, and Redis hangs as it does: the call must not wait for that.
+	freeze.armed.Store(true)
+	recorded := make(chan error, 1)
+	go func() {
+		recorded <- lock.Record(ctx, zendesk.KeyRecord{State: zendesk.KeySending, At: time.Now(), TTL: time.Hour})
+	}()
+	select {
+	case err := <-recorded:
+		assert.ErrorIs(t, err, zendesk.ErrLockLost)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Record waited for the release of the lease it must not use, on a Redis that hangs")
+	}
+	// The release, sent in the background, froze Redis; it ends once
+	// Redis wakes up.
+	eventually(t, "the release is sent", func() bool { return !freeze.armed.Load() })
+	server.thaw()
+	zendeskredis.WaitBackground(a)
+	n, err := rdb.Exists(ctx, ns+":{"+account+"}:lock:create/1/taken").Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "the lease was released once Redis answered")
+	lock.Unlock()
+}
