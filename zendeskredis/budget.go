@@ -2,6 +2,7 @@ package zendeskredis
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -183,7 +184,7 @@ func (c *Coordinator) Admit(ctx context.Context, a zendesk.Attempt) (time.Durati
 		return localWait, nil
 	}
 	b := budgetOf(a.Budget)
-	keys := c.keysOf(a.Account).admit[b]
+	k := c.keysOf(a.Account)
 	token := c.newToken()
 	args := make([]any, 0, 7)
 	args = append(args, a.MaxWait.Microseconds(), token, c.cfg.inFlightTTL.Microseconds())
@@ -191,13 +192,28 @@ func (c *Coordinator) Admit(ctx context.Context, a zendesk.Attempt) (time.Durati
 		interval, burst := c.pacing(d)
 		args = append(args, interval.Microseconds(), burst)
 	}
+	// An attempt given up on (timeout, ctx) may still be admitted when
+	// Redis gets to it: whichever of the script and the caller comes
+	// second takes its entry out of the in-flight sets again, so that it
+	// does not hold back the fleet's attempts until it expires.
+	var claim atomic.Int32 // 0 pending, 1 answered, 2 given up
 	var wait int64
 	err = c.call(ctx, epoch, func(rctx context.Context) error {
-		v, err := admitScript.Run(rctx, c.rdb, keys, args...).Int64()
+		v, err := admitScript.Run(rctx, c.rdb, k.admit[b], args...).Int64()
+		if err != nil {
+			return err
+		}
 		wait = v
-		return err
+		if !claim.CompareAndSwap(0, 1) {
+			c.withdraw(k.done[b], token)
+		}
+		return nil
 	})
 	if err != nil {
+		if !claim.CompareAndSwap(0, 2) {
+			// The script ran, but after the caller gave up on it.
+			c.background(func() { c.withdraw(k.done[b], token) })
+		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			c.local.Done(context.WithoutCancel(ctx), a, unsent)
 			return 0, ctxErr
@@ -249,4 +265,14 @@ func (c *Coordinator) Done(ctx context.Context, a zendesk.Attempt, ans zendesk.A
 	_ = c.call(context.WithoutCancel(ctx), epoch, func(rctx context.Context) error {
 		return doneScript.Run(rctx, c.rdb, keys, args...).Err()
 	})
+}
+
+// withdraw takes an attempt given up on out of the in-flight sets, on the
+// goroutine of a round trip nobody waits for (the Redis client's own
+// timeouts bound it). doneKeys are the keys of doneScript for the
+// attempt's budget.
+func (c *Coordinator) withdraw(doneKeys []string, token string) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.timeout)
+	defer cancel()
+	_ = doneScript.Run(ctx, c.rdb, doneKeys, token, -1, 0, 0).Err()
 }

@@ -69,7 +69,9 @@
 // An attempt counts as in flight from Admit until Done reports its answer
 // (one more script, which also publishes the answer's Retry-After and
 // rate-limit headers). The attempts of a replica that crashed stop counting
-// after their wait plus WithInFlightTTL (default 2 minutes). Times are
+// after their wait plus WithInFlightTTL (default 2 minutes). An Admit that
+// timed out leaves none: should Redis run its script after all, the entry
+// is removed when that late answer arrives. Times are
 // those of the Redis server's clock, so the replicas' clocks need not
 // agree.
 //

@@ -519,3 +519,42 @@ func TestAnIntentThatFindsAnotherSendDoesNotWaitForTheRelease(t *testing.T) {
 	assert.Zero(t, n, "the lease was released once Redis answered")
 	lock.Unlock()
 }
+
+func TestAnAdmitGivenUpOnLeavesNothingInFlight(t *testing.T) {
+	t.Parallel()
+	server := startRedisServer(t)
+	ns := namespace(t)
+	rdb := redis.NewClient(&redis.Options{Addr: server.addr(), ReadTimeout: -1, WriteTimeout: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	a := zendeskredis.New(rdb, zendeskredis.WithNamespace(ns), zendeskredis.WithTimeout(time.Hour), zendeskredis.WithProbeInterval(time.Hour),
+		zendeskredis.WithLimits(zendesk.RateLimits{PerMinute: 60}))
+	t.Cleanup(func() { _ = a.Close() })
+	trips := controlRoundTrips(a)
+	ctx := context.Background()
+	require.NoError(t, rdb.Ping(ctx).Err())
+
+	// The Admit times out while Redis hangs; the attempt goes on in
+	// process, and Redis runs the script when it wakes up.
+	server.freeze()
+	fire := trips.timeOutNext()
+	admitted := make(chan error, 1)
+	at := attempt(zendesk.BudgetPlan, time.Minute)
+	go func() {
+		_, err := a.Admit(ctx, at)
+		admitted <- err
+	}()
+	trips.waitFor(t, 1)
+	fire()
+	require.NoError(t, <-admitted)
+	server.thaw()
+	zendeskredis.WaitBackground(a)
+
+	prefix := ns + ":{" + account + "}:"
+	ran, err := rdb.Exists(ctx, prefix+"gcra:plan").Result()
+	require.NoError(t, err)
+	require.Equal(t, int64(1), ran, "the script ran after the caller gave up on it")
+	inFlight, err := rdb.ZCard(ctx, prefix+"inflight:plan").Result()
+	require.NoError(t, err)
+	assert.Zero(t, inFlight, "an attempt counted in flight that no Done will ever end")
+	a.Done(ctx, at, zendesk.Answer{Rate: noRate})
+}
