@@ -250,12 +250,13 @@ var errTimeout = errors.New("zendeskredis: Redis did not answer within the timeo
 func (c *Coordinator) call(ctx context.Context, epoch uint64, fn func(context.Context) error) error {
 	rctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
 	done := make(chan error, 1)
+	sent := c.now()
 	c.background(func() {
 		err := fn(rctx)
 		done <- err
 		cancel()
 		if err == nil {
-			c.answered()
+			c.answered(c.now().Sub(sent))
 		}
 	})
 	expired, stop := c.timer(c.cfg.timeout)
@@ -353,11 +354,17 @@ func (c *Coordinator) inconclusive(epoch uint64) {
 	h.mu.Unlock()
 }
 
-// answered notes that Redis answered a round trip, perhaps one given up
-// on: if Redis is marked down, the next call probes it at once instead of
-// after the probe interval, so that a Redis that was only slow for a
-// moment is used again at once.
-func (c *Coordinator) answered() {
+// answered notes that Redis answered a round trip after latency, perhaps
+// one given up on. A Redis marked down that answered well within the
+// timeout (a round trip begun before the outage was noticed, or one whose
+// caller went away) is healthy again: the next call probes it at once.
+// A late answer, one that took half the timeout or longer, says only that
+// Redis is slow: the probe interval stands, so that a Redis slower than
+// the timeout is not probed at every call.
+func (c *Coordinator) answered(latency time.Duration) {
+	if latency >= c.cfg.timeout/2 {
+		return
+	}
 	h := &c.health
 	h.mu.Lock()
 	if h.down {

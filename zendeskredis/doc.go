@@ -117,7 +117,10 @@
 // once per outage; the other calls use the fallback without trying Redis,
 // and one call at most every WithProbeInterval (default 1s) tries it again.
 // When it answers, coordination through Redis resumes, logged once at
-// Info. Redis need not keep data across a restart: pauses and budgets are
+// Info. A round trip given up on that Redis answers later does not bring
+// the next probe forward, unless it was answered within half the timeout:
+// a Redis slower than the timeout is tried once per probe interval, not
+// by every call. Redis need not keep data across a restart: pauses and budgets are
 // learned again from the next answers.
 //
 // During an outage each replica is on its own, exactly as without this

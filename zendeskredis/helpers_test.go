@@ -152,6 +152,28 @@ func eventually(tb testing.TB, what string, cond func() bool) {
 	}
 }
 
+// fakeClock is a clock that moves only when the test moves it.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)}
+}
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeClock) Advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
+}
+
 // roundTrips counts a coordinator's round trips to Redis and decides when
 // they time out: never, unless the test arms the next one.
 type roundTrips struct {

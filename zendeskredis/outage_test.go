@@ -558,3 +558,84 @@ func TestAnAdmitGivenUpOnLeavesNothingInFlight(t *testing.T) {
 	assert.Zero(t, inFlight, "an attempt counted in flight that no Done will ever end")
 	a.Done(ctx, at, zendesk.Answer{Rate: noRate})
 }
+
+func TestASlowRedisIsProbedOncePerInterval(t *testing.T) {
+	t.Parallel()
+	server := startRedisServer(t)
+	ns := namespace(t)
+	rdb := redis.NewClient(&redis.Options{Addr: server.addr(), ReadTimeout: -1, WriteTimeout: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	const timeout = time.Second
+	a := zendeskredis.New(rdb, zendeskredis.WithNamespace(ns), zendeskredis.WithTimeout(timeout))
+	t.Cleanup(func() { _ = a.Close() })
+	clock := newFakeClock()
+	zendeskredis.SetClock(a, clock.Now)
+	trips := controlRoundTrips(a)
+	ctx := context.Background()
+	require.NoError(t, rdb.Ping(ctx).Err())
+	at := attempt(zendesk.BudgetPlan, time.Minute)
+	admit := func() {
+		t.Helper()
+		_, err := a.Admit(ctx, at)
+		require.NoError(t, err)
+		a.Done(ctx, at, zendesk.Answer{Rate: noRate})
+	}
+
+	// A round trip times out; Redis answers it, but twice as late as the
+	// timeout: Redis is slow, not back.
+	server.freeze()
+	fire := trips.timeOutNext()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		admit()
+	}()
+	trips.waitFor(t, 1)
+	clock.Advance(2 * timeout)
+	fire()
+	<-done
+	server.thaw()
+	zendeskredis.WaitBackground(a)
+
+	// Until the probe interval has passed, no call tries Redis.
+	before := trips.count.Load()
+	for range 5 {
+		admit()
+	}
+	assert.Equal(t, before, trips.count.Load(), "round trips to a Redis that answered late, before the next probe was due")
+
+	// Then one call probes, and Redis answers in time: coordination
+	// resumes.
+	clock.Advance(zendeskredis.DefaultProbeInterval)
+	admit()
+	assert.Equal(t, before+2, trips.count.Load(), "one probe (Admit), then Done through Redis")
+
+	// A round trip that Redis answers at once, though the outage began
+	// while it was under way (another call timed out), shows Redis
+	// healthy: the next call probes without waiting for the interval.
+	server.freeze()
+	fire = trips.timeOutNext()
+	n := trips.count.Load()
+	slow := make(chan struct{})
+	go func() {
+		defer close(slow)
+		admit()
+	}()
+	trips.waitFor(t, n+1)
+	clock.Advance(2 * timeout)
+	quick := make(chan struct{})
+	go func() {
+		defer close(quick)
+		_, err := a.Admit(ctx, at)
+		assert.NoError(t, err)
+	}()
+	trips.waitFor(t, n+2)
+	fire()
+	<-slow
+	server.thaw()
+	<-quick
+	zendeskredis.WaitBackground(a)
+	before = trips.count.Load()
+	admit()
+	assert.Equal(t, before+2, trips.count.Load(), "a probe at once, then Done through Redis")
+}
