@@ -179,7 +179,7 @@ func (c *Coordinator) Admit(ctx context.Context, a zendesk.Attempt) (time.Durati
 	if err != nil {
 		return 0, err
 	}
-	epoch, ok := c.use()
+	t, ok := c.use()
 	if !ok {
 		return localWait, nil
 	}
@@ -198,7 +198,7 @@ func (c *Coordinator) Admit(ctx context.Context, a zendesk.Attempt) (time.Durati
 	// does not hold back the fleet's attempts until it expires.
 	var claim atomic.Int32 // 0 pending, 1 answered, 2 given up
 	var wait int64
-	err = c.call(ctx, epoch, func(rctx context.Context) error {
+	err = c.call(ctx, t, func(rctx context.Context) error {
 		v, err := admitScript.Run(rctx, c.rdb, k.admit[b], args...).Int64()
 		if err != nil {
 			return err
@@ -254,7 +254,7 @@ func (c *Coordinator) Done(ctx context.Context, a zendesk.Attempt, ans zendesk.A
 	if token == "" && remaining < 0 && ans.RetryAfter <= 0 {
 		return
 	}
-	epoch, use := c.use()
+	t, use := c.use()
 	if !use {
 		// The attempt's entry in Redis, if any, expires by itself.
 		return
@@ -262,7 +262,7 @@ func (c *Coordinator) Done(ctx context.Context, a zendesk.Attempt, ans zendesk.A
 	keys := c.keysOf(a.Account).done[b]
 	args := []any{token, remaining, reset.Microseconds(), max(ans.RetryAfter, 0).Microseconds()}
 	// The report must reach Redis even when the call's context ended.
-	_ = c.call(context.WithoutCancel(ctx), epoch, func(rctx context.Context) error {
+	_ = c.call(context.WithoutCancel(ctx), t, func(rctx context.Context) error {
 		return doneScript.Run(rctx, c.rdb, keys, args...).Err()
 	})
 }

@@ -245,9 +245,9 @@ var errTimeout = errors.New("zendeskredis: Redis did not answer within the timeo
 // call runs one round trip to Redis, bounded by the configured timeout
 // whatever the Redis client's own timeouts are: fn runs on its own
 // goroutine, which finishes in the background when it is given up on.
-// It reports the outcome to the health state of epoch. A caller's ctx that
+// It reports the outcome to the health state under t. A caller's ctx that
 // ends first returns ctx.Err() and says nothing of Redis.
-func (c *Coordinator) call(ctx context.Context, epoch uint64, fn func(context.Context) error) error {
+func (c *Coordinator) call(ctx context.Context, t ticket, fn func(context.Context) error) error {
 	rctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
 	done := make(chan error, 1)
 	sent := c.now()
@@ -267,18 +267,18 @@ func (c *Coordinator) call(ctx context.Context, epoch uint64, fn func(context.Co
 	case <-expired:
 		err = errTimeout
 	case <-ctx.Done():
-		c.inconclusive(epoch)
+		c.inconclusive(t)
 		return ctx.Err()
 	}
 	if err != nil && ctx.Err() != nil {
-		c.inconclusive(epoch)
+		c.inconclusive(t)
 		return ctx.Err()
 	}
 	if err != nil {
-		c.failed(epoch, err)
+		c.failed(t, err)
 		return err
 	}
-	c.succeeded(epoch)
+	c.succeeded(t)
 	return nil
 }
 
@@ -304,37 +304,57 @@ type health struct {
 	epoch uint64
 }
 
-// use reports whether a call should go to Redis, and the epoch it belongs
-// to.
-func (c *Coordinator) use() (uint64, bool) {
+// ticket is what a round trip reports its outcome under: the epoch it
+// began in, and whether it is the probe of an outage.
+type ticket struct {
+	epoch uint64
+	probe bool
+}
+
+// use reports whether a call should go to Redis, and the ticket of its
+// round trip.
+func (c *Coordinator) use() (ticket, bool) {
 	h := &c.health
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.down {
-		return h.epoch, true
+		return ticket{epoch: h.epoch}, true
 	}
 	if h.probing || c.now().Before(h.nextProbe) {
-		return h.epoch, false
+		return ticket{epoch: h.epoch}, false
 	}
 	h.probing = true
-	return h.epoch, true
+	return ticket{epoch: h.epoch, probe: true}, true
 }
 
-// failed marks Redis down after a failed round trip of epoch, logging the
-// start of an outage once.
-func (c *Coordinator) failed(epoch uint64, err error) {
+// force returns the ticket of a round trip that must be tried whatever the
+// health state says: during an outage it is neither the probe nor held
+// back by it, and its failure changes nothing; an answer ends the outage.
+func (c *Coordinator) force() ticket {
 	h := &c.health
 	h.mu.Lock()
-	if h.epoch != epoch {
+	defer h.mu.Unlock()
+	return ticket{epoch: h.epoch}
+}
+
+// failed marks Redis down after a failed round trip, logging the start of
+// an outage once.
+func (c *Coordinator) failed(t ticket, err error) {
+	h := &c.health
+	h.mu.Lock()
+	if h.epoch != t.epoch {
 		h.mu.Unlock()
 		return
 	}
 	wasDown := h.down
-	h.probing = false
-	h.nextProbe = c.now().Add(c.cfg.probe)
+	if t.probe {
+		h.probing = false
+		h.nextProbe = c.now().Add(c.cfg.probe)
+	}
 	if !wasDown {
 		h.down = true
 		h.epoch++
+		h.nextProbe = c.now().Add(c.cfg.probe)
 	}
 	h.mu.Unlock()
 	if !wasDown && c.cfg.logger != nil {
@@ -345,10 +365,10 @@ func (c *Coordinator) failed(epoch uint64, err error) {
 
 // inconclusive ends a probe that its caller gave up on before Redis
 // answered or failed: another call may probe.
-func (c *Coordinator) inconclusive(epoch uint64) {
+func (c *Coordinator) inconclusive(t ticket) {
 	h := &c.health
 	h.mu.Lock()
-	if h.down && h.epoch == epoch {
+	if t.probe && h.down && h.epoch == t.epoch {
 		h.probing = false
 	}
 	h.mu.Unlock()
@@ -373,12 +393,12 @@ func (c *Coordinator) answered(latency time.Duration) {
 	h.mu.Unlock()
 }
 
-// succeeded marks Redis up after a round trip of epoch answered, logging
-// the end of an outage once.
-func (c *Coordinator) succeeded(epoch uint64) {
+// succeeded marks Redis up after a round trip answered, logging the end of
+// an outage once.
+func (c *Coordinator) succeeded(t ticket) {
 	h := &c.health
 	h.mu.Lock()
-	if !h.down || h.epoch != epoch {
+	if !h.down || h.epoch != t.epoch {
 		h.mu.Unlock()
 		return
 	}

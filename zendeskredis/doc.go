@@ -134,14 +134,17 @@
 // goes on.
 //
 // An in-process lock taken because Redis did not answer gets one more
-// chance right before the send, when the client records its intent: if
-// Redis answers then (it was slow for a moment, or came back), the intent
-// takes the key's lease and is stored in Redis, and the call goes on
-// coordinated; if another replica holds the lease, or recorded a send
-// for the key meanwhile, the intent fails with zendesk.ErrLockLost and
-// nothing is sent (the call returns an error; a retry finds the other
-// replica's message). Only while Redis does not answer at that moment
-// either is the send unchecked against the fleet.
+// chance right before the send, when the client records its intent. That
+// round trip is made whatever the probe schedule says (also while another
+// call probes, or before the next probe is due), and waits at most the
+// timeout: during an outage, a keyed Create or Reply takes up to one
+// timeout longer. If Redis answers then (it was slow for a moment, or came
+// back), the intent takes the key's lease and is stored in Redis, and the
+// call goes on coordinated; if another replica holds the lease, or
+// recorded a send for the key meanwhile, the intent fails with
+// zendesk.ErrLockLost and nothing is sent (the call returns an error; a
+// retry finds the other replica's message). Only while Redis does not
+// answer at that moment either is the send unchecked against the fleet.
 //
 // # Keys
 //

@@ -212,6 +212,16 @@ func (r *roundTrips) timeOutNext() (fire func()) {
 	return func() { close(ch) }
 }
 
+// holdNext keeps the next round trip from ending, whatever Redis does,
+// until release is called.
+func (r *roundTrips) holdNext() (release func()) {
+	ch := make(chan struct{})
+	r.mu.Lock()
+	r.gate = ch
+	r.mu.Unlock()
+	return func() { close(ch) }
+}
+
 // waitFor waits until n round trips have started.
 func (r *roundTrips) waitFor(tb testing.TB, n int32) {
 	tb.Helper()

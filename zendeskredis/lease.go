@@ -202,7 +202,7 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 	stopWatching := func() {}
 	defer func() { stopWatching() }()
 	for {
-		epoch, ok := c.use()
+		tk, ok := c.use()
 		if !ok {
 			l.pending = token
 			return l, localRec, nil
@@ -210,7 +210,7 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 		if released == nil {
 			released, stopWatching = c.watch(l.lockKey)
 		}
-		got, raw, left, err := c.tryAcquire(ctx, epoch, l.lockKey, l.recKey, token, "")
+		got, raw, left, err := c.tryAcquire(ctx, tk, l.lockKey, l.recKey, token, "")
 		switch {
 		case err != nil && ctx.Err() != nil:
 			local.Unlock()
@@ -257,7 +257,7 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 
 // tryAcquire makes one try at a lease. It returns whether the lease was
 // taken and then the key's record, or else how long the lease has left.
-func (c *Coordinator) tryAcquire(ctx context.Context, epoch uint64, lockKey, recKey, token, earlier string) (got bool, raw string, left int64, err error) {
+func (c *Coordinator) tryAcquire(ctx context.Context, tk ticket, lockKey, recKey, token, earlier string) (got bool, raw string, left int64, err error) {
 	// A try given up on (timeout, ctx) may still take the lease when
 	// Redis gets to it: whichever of the try and the caller comes second
 	// releases it, so that it does not hold the key for its TTL.
@@ -267,7 +267,7 @@ func (c *Coordinator) tryAcquire(ctx context.Context, epoch uint64, lockKey, rec
 		raw  string
 		left int64
 	}
-	err = c.call(ctx, epoch, func(rctx context.Context) error {
+	err = c.call(ctx, tk, func(rctx context.Context) error {
 		vals, err := acquireScript.Run(rctx, c.rdb, []string{lockKey, recKey}, token, c.cfg.leaseTTL.Milliseconds(), earlier).Slice()
 		if err != nil {
 			return err
@@ -348,12 +348,12 @@ func (l *lease) renew(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		epoch, ok := c.use()
+		tk, ok := c.use()
 		if !ok {
 			continue
 		}
 		var v int64
-		err := c.call(ctx, epoch, func(rctx context.Context) error {
+		err := c.call(ctx, tk, func(rctx context.Context) error {
 			r, err := renewScript.Run(rctx, c.rdb, []string{l.lockKey}, l.token, ttl).Int64()
 			v = r
 			return err
@@ -390,7 +390,7 @@ func (l *lease) Record(ctx context.Context, rec zendesk.KeyRecord) error {
 		return &lockLostError{key: l.lockKey}
 	}
 	c := l.c
-	epoch, ok := c.use()
+	tk, ok := c.use()
 	if !ok {
 		return l.local.Record(ctx, rec)
 	}
@@ -405,7 +405,7 @@ func (l *lease) Record(ctx context.Context, rec zendesk.KeyRecord) error {
 		payload = string(b)
 	}
 	var v int64
-	err := c.call(ctx, epoch, func(rctx context.Context) error {
+	err := c.call(ctx, tk, func(rctx context.Context) error {
 		r, err := recordScript.Run(rctx, c.rdb, []string{l.lockKey, l.recKey}, l.token, payload, ttl).Int64()
 		v = r
 		return err
@@ -425,8 +425,11 @@ func (l *lease) Record(ctx context.Context, rec zendesk.KeyRecord) error {
 }
 
 // upgrade tries, right before a send under an in-process lock, to take the
-// lease after all: Redis may have been slow only for a moment. Taken, with
-// no record stored meanwhile, the lock becomes a lease like any other. Held
+// lease after all: Redis may have been slow only for a moment. The try is
+// made whatever the health state says (it is not the probe of an outage,
+// nor held back by one): it is this call's last chance to be checked
+// against the fleet, and it costs at most one timeout. Taken, with no
+// record stored meanwhile, the lock becomes a lease like any other. Held
 // by another replica, or with a record the call decided without, the send
 // must not go: ErrLockLost. Redis still not answering, the lock stays in
 // process.
@@ -434,16 +437,12 @@ func (l *lease) upgrade(ctx context.Context) error {
 	c := l.c
 	earlier := l.pending
 	l.pending = ""
-	epoch, ok := c.use()
-	if !ok {
-		return nil
-	}
 	// A new token: the earlier try, should Redis run it late, releases
 	// only its own.
 	var tok [16]byte
 	_, _ = crand.Read(tok[:])
 	token := hex.EncodeToString(tok[:])
-	got, raw, _, err := c.tryAcquire(ctx, epoch, l.lockKey, l.recKey, token, earlier)
+	got, raw, _, err := c.tryAcquire(ctx, c.force(), l.lockKey, l.recKey, token, earlier)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return ctx.Err()
@@ -479,8 +478,8 @@ func (l *lease) Unlock() {
 		}
 		if !l.lost.Load() {
 			c := l.c
-			if epoch, ok := c.use(); ok {
-				_ = c.call(context.Background(), epoch, func(rctx context.Context) error {
+			if tk, ok := c.use(); ok {
+				_ = c.call(context.Background(), tk, func(rctx context.Context) error {
 					return releaseScript.Run(rctx, c.rdb, []string{l.lockKey}, l.token, c.releaseChannel()).Err()
 				})
 			}

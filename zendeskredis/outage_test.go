@@ -639,3 +639,84 @@ func TestASlowRedisIsProbedOncePerInterval(t *testing.T) {
 	admit()
 	assert.Equal(t, before+2, trips.count.Load(), "a probe at once, then Done through Redis")
 }
+
+func TestAnIntentIsCheckedWhateverTheProbeSchedule(t *testing.T) {
+	t.Parallel()
+	server := startRedisServer(t)
+	ns := namespace(t)
+	rdb := redis.NewClient(&redis.Options{Addr: server.addr(), ReadTimeout: -1, WriteTimeout: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	// The default probe interval, on a clock that moves when the test
+	// says so.
+	a := zendeskredis.New(rdb, zendeskredis.WithNamespace(ns), zendeskredis.WithTimeout(time.Hour))
+	t.Cleanup(func() { _ = a.Close() })
+	clock := newFakeClock()
+	zendeskredis.SetClock(a, clock.Now)
+	trips := controlRoundTrips(a)
+	b := replicaOn(t, server, ns)
+	ctx := context.Background()
+	require.NoError(t, rdb.Ping(ctx).Err())
+	at := attempt(zendesk.BudgetPlan, time.Minute)
+
+	// outage makes a round trip of a time out while Redis hangs: Redis is
+	// then marked down until a probe finds it again.
+	outage := func() {
+		t.Helper()
+		server.freeze()
+		n := trips.count.Load()
+		fire := trips.timeOutNext()
+		done := make(chan error, 1)
+		go func() {
+			_, err := a.Admit(ctx, at)
+			done <- err
+		}()
+		trips.waitFor(t, n+1)
+		clock.Advance(time.Hour) // the timeout passes
+		fire()
+		require.NoError(t, <-done)
+		a.Done(ctx, at, zendesk.Answer{Rate: noRate})
+		server.thaw()
+		zendeskredis.WaitBackground(a)
+	}
+
+	// During an outage a locks two keys in process, and b takes both
+	// through Redis.
+	outage()
+	first, _, err := a.LockKey(ctx, account, "create/1/first")
+	require.NoError(t, err)
+	second, _, err := a.LockKey(ctx, account, "create/1/second")
+	require.NoError(t, err)
+	for _, key := range []string{"create/1/first", "create/1/second"} {
+		// a's locks are in process: b need not wait (the deadline only
+		// keeps a failure from hanging the test).
+		waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		held, _, err := b.LockKey(waitCtx, account, key)
+		cancel()
+		require.NoError(t, err)
+		defer held.Unlock()
+	}
+	intent := zendesk.KeyRecord{State: zendesk.KeySending, At: time.Now(), TTL: time.Hour}
+
+	// The next probe is not due (the clock has not moved), yet the intent
+	// asks Redis, which answers: the key is b's.
+	assert.ErrorIs(t, first.Record(ctx, intent), zendesk.ErrLockLost, "before the next probe is due")
+	first.Unlock()
+
+	// Another outage; the probe is due, and another call is probing,
+	// held there by the test: the intent still asks Redis itself.
+	outage()
+	clock.Advance(zendeskredis.DefaultProbeInterval)
+	release := trips.holdNext()
+	n := trips.count.Load()
+	probed := make(chan error, 1)
+	go func() {
+		_, err := a.Admit(ctx, at)
+		probed <- err
+	}()
+	trips.waitFor(t, n+1)
+	assert.ErrorIs(t, second.Record(ctx, intent), zendesk.ErrLockLost, "while another call probes")
+	second.Unlock()
+	release()
+	require.NoError(t, <-probed)
+	a.Done(ctx, at, zendesk.Answer{Rate: noRate})
+}
