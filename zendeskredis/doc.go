@@ -130,8 +130,12 @@
 // replicas may both send a message for one key, as two processes without
 // a shared coordinator may (see docs/IDEMPOTENCY.md). A lock taken through
 // Redis whose record cannot be written because Redis stopped answering
-// falls back the same way: the record is kept in process and the call
-// goes on.
+// falls back the same way (the record is kept in process and the call
+// goes on), but only while the lease must still be this holder's: until
+// its TTL, less one timeout, has passed since Redis last confirmed it
+// (the round trip that took or renewed it was sent). After that another
+// replica may have taken the lease and be sending, so Record fails with
+// an error matching zendesk.ErrLockLost and nothing is sent.
 //
 // An in-process lock taken because Redis did not answer gets one more
 // chance right before the send, when the client records its intent. That

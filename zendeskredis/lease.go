@@ -193,9 +193,7 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 	}
 	k := c.keysOf(account)
 	l := &lease{c: c, local: local, lockKey: k.prefix + "lock:" + key, recKey: k.prefix + "record:" + key}
-	var tok [16]byte
-	_, _ = crand.Read(tok[:])
-	token := hex.EncodeToString(tok[:])
+	token := newLeaseToken()
 	// The wait is registered before each try, so that a release between
 	// a failed try and the wait is not missed.
 	var released <-chan struct{}
@@ -210,6 +208,7 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 		if released == nil {
 			released, stopWatching = c.watch(l.lockKey)
 		}
+		sent := c.now()
 		got, raw, left, err := c.tryAcquire(ctx, tk, l.lockKey, l.recKey, token, "")
 		switch {
 		case err != nil && ctx.Err() != nil:
@@ -227,6 +226,7 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 				return nil, zendesk.KeyRecord{}, err
 			}
 			l.token = token
+			l.confirmed(sent)
 			l.stop = make(chan struct{})
 			// The renewal lasts until Unlock, not until ctx ends.
 			go l.renew(context.WithoutCancel(ctx))
@@ -319,6 +319,34 @@ type lease struct {
 
 	mu       sync.Mutex
 	unlocked bool
+	// confirmedAt is when the latest round trip that took or renewed the
+	// lease was sent: the lease lives at least its TTL from then.
+	confirmedAt time.Time
+}
+
+// newLeaseToken returns a random token naming one holder of a lease.
+func newLeaseToken() string {
+	var tok [16]byte
+	_, _ = crand.Read(tok[:])
+	return hex.EncodeToString(tok[:])
+}
+
+// confirmed notes that a round trip sent at sent took or renewed the
+// lease.
+func (l *lease) confirmed(sent time.Time) {
+	l.mu.Lock()
+	if sent.After(l.confirmedAt) {
+		l.confirmedAt = sent
+	}
+	l.mu.Unlock()
+}
+
+// sinceConfirmed is how long ago the lease was last known to be held.
+func (l *lease) sinceConfirmed() time.Duration {
+	l.mu.Lock()
+	at := l.confirmedAt
+	l.mu.Unlock()
+	return l.c.now().Sub(at)
 }
 
 // lockLostError is a lease found held by another token.
@@ -352,22 +380,28 @@ func (l *lease) renew(ctx context.Context) {
 		if !ok {
 			continue
 		}
+		sent := c.now()
 		var v int64
 		err := c.call(ctx, tk, func(rctx context.Context) error {
 			r, err := renewScript.Run(rctx, c.rdb, []string{l.lockKey}, l.token, ttl).Int64()
 			v = r
 			return err
 		})
-		if err == nil && v == 0 {
+		switch {
+		case err == nil && v == 0:
 			l.lost.Store(true)
 			return
+		case err == nil:
+			l.confirmed(sent)
 		}
 	}
 }
 
 // Record implements zendesk.KeyLock: the record is written only if the
-// lease still holds, in one script. While Redis is unreachable, it is
-// written in process, under the in-process lock that is still held.
+// lease still holds, in one script. When Redis does not answer, it is
+// written in process, under the in-process lock that is still held,
+// provided the lease was confirmed recently enough to be held still (see
+// fallBack).
 func (l *lease) Record(ctx context.Context, rec zendesk.KeyRecord) error {
 	l.mu.Lock()
 	unlocked := l.unlocked
@@ -392,21 +426,15 @@ func (l *lease) Record(ctx context.Context, rec zendesk.KeyRecord) error {
 	c := l.c
 	tk, ok := c.use()
 	if !ok {
-		return l.local.Record(ctx, rec)
+		return l.fallBack(ctx, rec)
 	}
-	payload := ""
-	ttl := rec.TTL.Milliseconds()
-	if rec.State != "" && ttl > 0 {
-		b, err := json.Marshal(storedRecord{State: rec.State, Fingerprint: rec.Fingerprint, At: rec.At,
-			ConversationID: rec.ConversationID, EventID: rec.EventID, TTL: rec.TTL})
-		if err != nil {
-			return err
-		}
-		payload = string(b)
+	payload, err := encodeRecord(rec)
+	if err != nil {
+		return err
 	}
 	var v int64
-	err := c.call(ctx, tk, func(rctx context.Context) error {
-		r, err := recordScript.Run(rctx, c.rdb, []string{l.lockKey, l.recKey}, l.token, payload, ttl).Int64()
+	err = c.call(ctx, tk, func(rctx context.Context) error {
+		r, err := recordScript.Run(rctx, c.rdb, []string{l.lockKey, l.recKey}, l.token, payload, rec.TTL.Milliseconds()).Int64()
 		v = r
 		return err
 	})
@@ -414,7 +442,7 @@ func (l *lease) Record(ctx context.Context, rec zendesk.KeyRecord) error {
 	case err != nil && ctx.Err() != nil:
 		return ctx.Err()
 	case err != nil:
-		return l.local.Record(ctx, rec)
+		return l.fallBack(ctx, rec)
 	case v == 0:
 		l.lost.Store(true)
 		return &lockLostError{key: l.lockKey}
@@ -422,6 +450,36 @@ func (l *lease) Record(ctx context.Context, rec zendesk.KeyRecord) error {
 	// The in-process copy serves if Redis becomes unreachable later.
 	_ = l.local.Record(ctx, rec)
 	return nil
+}
+
+// fallBack records rec in process because Redis did not answer, or was
+// not asked during an outage. That is sound only while the lease is still
+// this holder's: once Redis has not confirmed it for its TTL, another
+// replica that reaches Redis may have taken it and be sending. So the
+// record is refused, with an error matching zendesk.ErrLockLost (nothing
+// is sent), once the lease was last confirmed its TTL less one timeout
+// ago. That time counts from when the round trip that took or renewed the
+// lease was sent, before Redis ran it, so the lease lives at least that
+// long; the timeout kept in hand covers the time between this check and
+// the send.
+func (l *lease) fallBack(ctx context.Context, rec zendesk.KeyRecord) error {
+	c := l.c
+	if since := l.sinceConfirmed(); since >= c.cfg.leaseTTL-c.cfg.timeout {
+		return &lockLostError{key: l.lockKey, reason: "Redis has not confirmed it for " + since.Round(time.Millisecond).String() +
+			" and it lives " + c.cfg.leaseTTL.String() + ": another holder may have taken it"}
+	}
+	return l.local.Record(ctx, rec)
+}
+
+// encodeRecord returns rec as stored in Redis, or "" for a record that
+// deletes the key's record.
+func encodeRecord(rec zendesk.KeyRecord) (string, error) {
+	if rec.State == "" || rec.TTL.Milliseconds() <= 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(storedRecord{State: rec.State, Fingerprint: rec.Fingerprint, At: rec.At,
+		ConversationID: rec.ConversationID, EventID: rec.EventID, TTL: rec.TTL})
+	return string(b), err
 }
 
 // upgrade tries, right before a send under an in-process lock, to take the
@@ -439,9 +497,8 @@ func (l *lease) upgrade(ctx context.Context) error {
 	l.pending = ""
 	// A new token: the earlier try, should Redis run it late, releases
 	// only its own.
-	var tok [16]byte
-	_, _ = crand.Read(tok[:])
-	token := hex.EncodeToString(tok[:])
+	token := newLeaseToken()
+	sent := c.now()
 	got, raw, _, err := c.tryAcquire(ctx, c.force(), l.lockKey, l.recKey, token, earlier)
 	switch {
 	case err != nil && ctx.Err() != nil:
@@ -456,6 +513,7 @@ func (l *lease) upgrade(ctx context.Context) error {
 		return &lockLostError{key: l.lockKey, reason: "another replica recorded a send while Redis did not answer this one"}
 	}
 	l.token = token
+	l.confirmed(sent)
 	l.stop = make(chan struct{})
 	go l.renew(context.WithoutCancel(ctx))
 	return nil

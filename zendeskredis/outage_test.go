@@ -720,3 +720,62 @@ func TestAnIntentIsCheckedWhateverTheProbeSchedule(t *testing.T) {
 	require.NoError(t, <-probed)
 	a.Done(ctx, at, zendesk.Answer{Rate: noRate})
 }
+
+func TestARecordFallsBackOnlyWhileTheLeaseMayStillBeHeld(t *testing.T) {
+	t.Parallel()
+	server := startRedisServer(t)
+	ns := namespace(t)
+	rdb := redis.NewClient(&redis.Options{Addr: server.addr(), ReadTimeout: -1, WriteTimeout: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	// Timeout 1h: the lease lives 3h (renewed every hour of real time,
+	// never during the test); records fall back for 2h after the lease
+	// was last confirmed.
+	const timeout = time.Hour
+	a := zendeskredis.New(rdb, zendeskredis.WithNamespace(ns), zendeskredis.WithTimeout(timeout),
+		zendeskredis.WithProbeInterval(90*time.Minute))
+	t.Cleanup(func() { _ = a.Close() })
+	clock := newFakeClock()
+	zendeskredis.SetClock(a, clock.Now)
+	trips := controlRoundTrips(a)
+	ctx := context.Background()
+	first, _, err := a.LockKey(ctx, account, "create/1/first")
+	require.NoError(t, err)
+	defer first.Unlock()
+	second, _, err := a.LockKey(ctx, account, "create/1/second")
+	require.NoError(t, err)
+	defer second.Unlock()
+	defer server.thaw()
+
+	// record has the lock record rec while Redis hangs, the round trip
+	// timing out when the test says so.
+	record := func(lock zendesk.KeyLock, rec zendesk.KeyRecord) error {
+		t.Helper()
+		n := trips.count.Load()
+		fire := trips.timeOutNext()
+		result := make(chan error, 1)
+		go func() { result <- lock.Record(ctx, rec) }()
+		trips.waitFor(t, n+1)
+		fire()
+		return <-result
+	}
+	intent := zendesk.KeyRecord{State: zendesk.KeySending, At: time.Now(), TTL: time.Hour}
+	server.freeze()
+
+	// An hour after the leases were taken, Redis does not answer: the
+	// lease is still held, so the record falls back to the process.
+	clock.Advance(time.Hour)
+	require.NoError(t, record(first, intent), "the lease was confirmed 1h ago and lives 3h")
+
+	// Two hours after: Redis is marked down, and the record is not even
+	// tried; another replica may have taken the lease by now.
+	clock.Advance(time.Hour)
+	before := trips.count.Load()
+	assert.ErrorIs(t, second.Record(ctx, intent), zendesk.ErrLockLost, "the lease was confirmed 2h ago")
+	assert.Equal(t, before, trips.count.Load(), "no round trip: no probe was due")
+
+	// The probe is due: it is tried, does not answer, and the record is
+	// refused likewise.
+	clock.Advance(30 * time.Minute)
+	assert.ErrorIs(t, record(first, zendesk.KeyRecord{State: zendesk.KeyUnresolved, At: time.Now(), TTL: time.Hour}), zendesk.ErrLockLost,
+		"the lease was confirmed 2h30m ago")
+}
