@@ -120,8 +120,7 @@
 // Info. A round trip given up on that Redis answers later does not bring
 // the next probe forward, unless it was answered within half the timeout:
 // a Redis slower than the timeout is tried once per probe interval, not
-// by every call. Redis need not keep data across a restart: pauses and budgets are
-// learned again from the next answers.
+// by every call.
 //
 // During an outage each replica is on its own, exactly as without this
 // package: it paces itself alone and learns of a 429 only when it meets
@@ -149,6 +148,28 @@
 // zendesk.ErrLockLost and nothing is sent (the call returns an error; a
 // retry finds the other replica's message). Only while Redis does not
 // answer at that moment either is the send unchecked against the fleet.
+//
+// # When Redis loses its data
+//
+// Pauses and budgets need no persistence: they are learned again from the
+// next answers. The records of idempotency keys are another matter. A
+// record of a message that was made costs only a lookup when lost (the
+// message is found by its key); a record of a send that may still land
+// (zendesk.KeySending, zendesk.KeyUnresolved) is what keeps the next call
+// from sending again. A Redis that loses its data (a restart without
+// persistence, a failover to a replica that had not received the last
+// writes: Redis replicates asynchronously) forgets those records. The
+// replica that recorded such a send keeps a copy in process for the
+// record's TTL: when it next takes the key's lease and Redis has no
+// record, its copy stands, and is written back into Redis for the others.
+// The other replicas have no copy: a call with the key that one of them
+// handles before the copy is written back, and before Zendesk has made the
+// message (a late commit), looks in Zendesk, finds nothing and sends. That
+// is two messages for one key. So it is for any replica once the one that
+// recorded the send has restarted too. If that matters, run Redis with
+// persistence (appendonly yes; appendfsync everysec, the default, may
+// lose the last second of writes in a crash, appendfsync always is the
+// safest).
 //
 // # Keys
 //

@@ -183,9 +183,11 @@ func decodeRecord(raw string) (zendesk.KeyRecord, error) {
 // with a random token, renewed every third of its TTL while held. While
 // another replica holds the lease, the caller waits for the message its
 // release publishes, and tries again at the latest after a second (less
-// some jitter) or when the lease expires, whichever comes first. It returns the
-// record stored in Redis. While Redis is unreachable the lock is the
-// in-process one alone, with the in-process record.
+// some jitter) or when the lease expires, whichever comes first. It returns
+// the record stored in Redis or, when Redis has none but this replica
+// still keeps one of its own, that one (see restore). While Redis is
+// unreachable the lock is the in-process one alone, with the in-process
+// record.
 func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk.KeyLock, zendesk.KeyRecord, error) {
 	local, localRec, err := c.local.LockKey(ctx, account, key)
 	if err != nil {
@@ -227,6 +229,14 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 			}
 			l.token = token
 			l.confirmed(sent)
+			if rec.State == "" && localRec.State != "" {
+				// Redis lost the record this replica still keeps (it
+				// restarted without persistence, or failed over to a
+				// replica that lacked the last writes): the replica's own
+				// copy stands, and goes back into Redis for the others.
+				rec = localRec
+				l.restore(ctx, rec)
+			}
 			l.stop = make(chan struct{})
 			// The renewal lasts until Unlock, not until ctx ends.
 			go l.renew(context.WithoutCancel(ctx))
@@ -447,7 +457,8 @@ func (l *lease) Record(ctx context.Context, rec zendesk.KeyRecord) error {
 		l.lost.Store(true)
 		return &lockLostError{key: l.lockKey}
 	}
-	// The in-process copy serves if Redis becomes unreachable later.
+	// The in-process copy serves if Redis becomes unreachable later, or
+	// loses its data.
 	_ = l.local.Record(ctx, rec)
 	return nil
 }
@@ -480,6 +491,30 @@ func encodeRecord(rec zendesk.KeyRecord) (string, error) {
 	b, err := json.Marshal(storedRecord{State: rec.State, Fingerprint: rec.Fingerprint, At: rec.At,
 		ConversationID: rec.ConversationID, EventID: rec.EventID, TTL: rec.TTL})
 	return string(b), err
+}
+
+// restore writes back into Redis, under the lease just taken, a record
+// this replica keeps and Redis lost, for what is left of its TTL. A
+// failure is ignored: the caller has the record either way, and the next
+// holder on this replica tries again.
+func (l *lease) restore(ctx context.Context, rec zendesk.KeyRecord) {
+	c := l.c
+	tk, ok := c.use()
+	if !ok {
+		return
+	}
+	payload, err := encodeRecord(rec)
+	if err != nil || payload == "" {
+		return
+	}
+	ttl := rec.TTL
+	if elapsed := c.now().Sub(rec.At); elapsed > 0 && elapsed < ttl {
+		ttl -= elapsed
+	}
+	ttl = max(ttl, time.Millisecond)
+	_ = c.call(context.WithoutCancel(ctx), tk, func(rctx context.Context) error {
+		return recordScript.Run(rctx, c.rdb, []string{l.lockKey, l.recKey}, l.token, payload, ttl.Milliseconds()).Err()
+	})
 }
 
 // upgrade tries, right before a send under an in-process lock, to take the

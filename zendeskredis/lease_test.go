@@ -177,10 +177,12 @@ func TestRecordsRoundTrip(t *testing.T) {
 	got.At = want.At
 	assert.Equal(t, want, got, "another replica reads the record as written")
 
-	// A zero State deletes the record.
+	// A zero State deletes the record. (a keeps its own copy of what it
+	// recorded, which stands should Redis lose its data: that is why the
+	// deletion is read back through b.)
 	require.NoError(t, lock.Record(ctx, zendesk.KeyRecord{}))
 	lock.Unlock()
-	lock, got, err = a.LockKey(ctx, account, "create/1/rt")
+	lock, got, err = b.LockKey(ctx, account, "create/1/rt")
 	require.NoError(t, err)
 	assert.Zero(t, got)
 
