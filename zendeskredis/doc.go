@@ -48,10 +48,9 @@
 //     is sent when both have a slot for it, and each budget's next slot
 //     counts from that moment, so that Create and Reply held back by a busy
 //     plan budget do not go out in a burst afterwards. Its rate is the
-//     stricter of two:
-//     with WithLimits, L requests per window W pace as a burst of
-//     B = max(1, L/100) followed by one request every W/(L−B), so that no
-//     stretch of W, wherever it starts, admits more than L; and what
+//     stricter of two: with WithLimits, L requests per window W pace as a
+//     burst of B = max(1, L/100) followed by one request every W/(L−B), so
+//     that no stretch of W, wherever it starts, admits more than L; and what
 //     remains of the reported budget, spread evenly over what remains of
 //     its window (a tenth of it may go at once). The second needs no
 //     configuration and spends the budget to the end of each window instead
@@ -71,9 +70,8 @@
 // rate-limit headers). The attempts of a replica that crashed stop counting
 // after their wait plus WithInFlightTTL (default 2 minutes). An Admit that
 // timed out leaves none: should Redis run its script after all, the entry
-// is removed when that late answer arrives. Times are
-// those of the Redis server's clock, so the replicas' clocks need not
-// agree.
+// is removed when that late answer arrives. Times are those of the Redis
+// server's clock, so the replicas' clocks need not agree.
 //
 // The rate-limit headers count whole seconds, so windows of a few seconds
 // (as in scaled-down tests) are tracked only to within a second.
@@ -89,11 +87,11 @@
 // since Pub/Sub may lose a message. The holder renews the lease every
 // third of its TTL (WithLeaseTTL, default 10s, at least three times
 // WithTimeout, since each renewal may take that long) until Unlock, so a
-// lease outlives a holder that crashed by at most its TTL. LockKey returns the key's record, which
-// KeyLock.Record stores as JSON under a key of its own with the record's
-// TTL, in a script that first checks that the lease still carries the
-// holder's token; when it does not, Record writes nothing and returns an
-// error matching zendesk.ErrLockLost.
+// lease outlives a holder that crashed by at most its TTL. LockKey returns
+// the key's record, which KeyLock.Record stores as JSON under a key of its
+// own with the record's TTL, in a script that first checks that the lease
+// still carries the holder's token; when it does not, Record writes
+// nothing and returns an error matching zendesk.ErrLockLost.
 //
 // This is a re-check before sending, not fencing: Zendesk cannot reject a
 // request by its token, but the client records its intent (KeySending)
@@ -101,10 +99,12 @@
 // holder that stalled past its lease finds it lost before anything goes
 // out, and once the intent is recorded, a caller that takes the lease
 // afterwards finds the record and does not send (zendesk.ErrMaybeSent)
-// until the message is found or the settle time has passed. So the lease
-// TTL must only exceed the renewal interval (a third of it) plus a Redis
-// round trip under load, the longest stall of a live holder it should
-// survive; the promise does not depend on it. A shorter TTL frees a crashed
+// until the message is found or the settle time has passed. So, while
+// Redis answers, the lease TTL must only exceed the renewal interval (a
+// third of it) plus a Redis round trip under load, the longest stall of a
+// live holder it should survive; the promise does not depend on it. When
+// Redis stops answering, the TTL also bounds how long a holder may go on
+// with records kept in process (below). A shorter TTL frees a crashed
 // holder's keys sooner; a longer one survives longer stalls.
 //
 // # When Redis is down
