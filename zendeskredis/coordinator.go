@@ -28,8 +28,9 @@ const (
 	// out makes the replica fall back to in-process coordination, and a
 	// keyed call then goes without the fleet's lock, so the timeout stays
 	// well above such bursts; a real outage costs the calls in flight when
-	// it starts, and one call per probe interval, at most this long, which
-	// is shorter than a Zendesk call.
+	// it starts, one call per probe interval, and each keyed Create or
+	// Reply whose lock was taken in process (its intent asks Redis once
+	// more), at most this long each, which is shorter than a Zendesk call.
 	DefaultTimeout = 250 * time.Millisecond
 	// DefaultProbeInterval is how often, during an outage, one call tries
 	// Redis again.

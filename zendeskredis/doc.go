@@ -193,7 +193,7 @@
 //
 // An attempt costs two round trips to Redis (Admit and Done), each one
 // script; a keyed Create or Reply adds one to take the lease (one more per
-// release it waits for), one per record written, one to release it, and
-// one renewal per third of the lease TTL. docs/PERFORMANCE.md gives the
-// figures.
+// release it waits for, and one to put back a record Redis lost), one per
+// record written, one to release it, and one renewal per third of the
+// lease TTL. docs/PERFORMANCE.md gives the figures.
 package zendeskredis
