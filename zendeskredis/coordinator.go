@@ -79,7 +79,8 @@ type Coordinator struct {
 	// timer makes the timer that bounds a Redis round trip; tests
 	// replace it.
 	timer func(d time.Duration) (<-chan time.Time, func() bool)
-	// now is the clock of the health checks; tests replace it.
+	// now is the clock of the health checks, of the round trips' latency
+	// and of the leases' confirmations; tests replace it.
 	now func() time.Time
 	// beforeWait, when set, is called when LockKey starts waiting for a
 	// lease held elsewhere; tests set it.
