@@ -2,6 +2,7 @@ package zendeskredis
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -52,8 +53,12 @@ local start = now + pause
 
 -- GCRA per budget: the configured interval and burst, and what is left of
 -- the reported budget spread over what is left of its window, whichever
--- is stricter. The slot is reserved from the end of any pause.
+-- is stricter. The slot is reserved from the end of any pause. The attempt
+-- is sent when every budget has a slot for it, so each budget's next slot
+-- counts from that moment: a budget that waits for another must not lend
+-- the time it waited to the attempts after it.
 local sendAt = start
+local tats, intervals = {}, {}
 for i = 1, n do
   local k = 4 * (i - 1)
   local interval = tonumber(ARGV[2 + 2 * i])
@@ -67,11 +72,16 @@ for i = 1, n do
     local share = math.max(1, math.floor(a / 10))
     if burst == 0 or share < burst then burst = share end
   end
+  tats[i], intervals[i] = tat, interval
   if interval > 0 then
     local at = tat - (burst - 1) * interval
     if at > sendAt then sendAt = at end
-    local nextTat = tat + interval
-    redis.call('SET', KEYS[k + 3], string.format('%.0f', nextTat),
+  end
+end
+for i = 1, n do
+  if intervals[i] > 0 then
+    local nextTat = math.max(tats[i], sendAt) + intervals[i]
+    redis.call('SET', KEYS[4 * (i - 1) + 3], string.format('%.0f', nextTat),
       'PX', math.floor((nextTat - now) / 1000) + 1)
   end
 end
@@ -169,12 +179,12 @@ func (c *Coordinator) Admit(ctx context.Context, a zendesk.Attempt) (time.Durati
 	if err != nil {
 		return 0, err
 	}
-	epoch, ok := c.use()
+	t, ok := c.use()
 	if !ok {
 		return localWait, nil
 	}
 	b := budgetOf(a.Budget)
-	keys := c.keysOf(a.Account).admit[b]
+	k := c.keysOf(a.Account)
 	token := c.newToken()
 	args := make([]any, 0, 7)
 	args = append(args, a.MaxWait.Microseconds(), token, c.cfg.inFlightTTL.Microseconds())
@@ -182,13 +192,28 @@ func (c *Coordinator) Admit(ctx context.Context, a zendesk.Attempt) (time.Durati
 		interval, burst := c.pacing(d)
 		args = append(args, interval.Microseconds(), burst)
 	}
+	// An attempt given up on (timeout, ctx) may still be admitted when
+	// Redis gets to it: whichever of the script and the caller comes
+	// second takes its entry out of the in-flight sets again, so that it
+	// does not hold back the fleet's attempts until it expires.
+	var claim atomic.Int32 // 0 pending, 1 answered, 2 given up
 	var wait int64
-	err = c.call(ctx, epoch, func(rctx context.Context) error {
-		v, err := admitScript.Run(rctx, c.rdb, keys, args...).Int64()
+	err = c.call(ctx, t, func(rctx context.Context) error {
+		v, err := admitScript.Run(rctx, c.rdb, k.admit[b], args...).Int64()
+		if err != nil {
+			return err
+		}
 		wait = v
-		return err
+		if !claim.CompareAndSwap(0, 1) {
+			c.withdraw(k.done[b], token)
+		}
+		return nil
 	})
 	if err != nil {
+		if !claim.CompareAndSwap(0, 2) {
+			// The script ran, but after the caller gave up on it.
+			c.background(func() { c.withdraw(k.done[b], token) })
+		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			c.local.Done(context.WithoutCancel(ctx), a, unsent)
 			return 0, ctxErr
@@ -229,7 +254,7 @@ func (c *Coordinator) Done(ctx context.Context, a zendesk.Attempt, ans zendesk.A
 	if token == "" && remaining < 0 && ans.RetryAfter <= 0 {
 		return
 	}
-	epoch, use := c.use()
+	t, use := c.use()
 	if !use {
 		// The attempt's entry in Redis, if any, expires by itself.
 		return
@@ -237,7 +262,17 @@ func (c *Coordinator) Done(ctx context.Context, a zendesk.Attempt, ans zendesk.A
 	keys := c.keysOf(a.Account).done[b]
 	args := []any{token, remaining, reset.Microseconds(), max(ans.RetryAfter, 0).Microseconds()}
 	// The report must reach Redis even when the call's context ended.
-	_ = c.call(context.WithoutCancel(ctx), epoch, func(rctx context.Context) error {
+	_ = c.call(context.WithoutCancel(ctx), t, func(rctx context.Context) error {
 		return doneScript.Run(rctx, c.rdb, keys, args...).Err()
 	})
+}
+
+// withdraw takes an attempt given up on out of the in-flight sets, on the
+// goroutine of a round trip nobody waits for (the Redis client's own
+// timeouts bound it). doneKeys are the keys of doneScript for the
+// attempt's budget.
+func (c *Coordinator) withdraw(doneKeys []string, token string) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.timeout)
+	defer cancel()
+	_ = doneScript.Run(ctx, c.rdb, doneKeys, token, -1, 0, 0).Err()
 }

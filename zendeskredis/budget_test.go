@@ -200,3 +200,41 @@ func TestAnswersOfAnOlderWindowDoNotRewindIt(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, wait, "the newer window stands, with 5 left")
 }
+
+func TestCreateReplySlotsFollowTheSendTimesUnderACongestedPlan(t *testing.T) {
+	t.Parallel()
+	ns := namespace(t)
+	// The plan allows 2 a minute: a burst of 1, then one a minute.
+	// Create/Reply allows 10 per 10 hours: a burst of 1, then one every
+	// 4,000 s. 300 plan attempts book the plan 5 hours ahead; the
+	// Create/Reply attempts after them wait for the plan, and no 10 hours
+	// may see more than 10 of them sent.
+	const window = 10 * time.Hour
+	c := replica(t, ns, zendeskredis.WithLimits(zendesk.RateLimits{PerMinute: 2, CreateReply: 10, CreateReplyWindow: window}))
+	ctx := context.Background()
+	start := time.Now()
+	for range 300 {
+		_, err := c.Admit(ctx, attempt(zendesk.BudgetPlan, 0))
+		require.NoError(t, err)
+	}
+	var sends []time.Duration
+	for range 25 {
+		wait, err := c.Admit(ctx, attempt(zendesk.BudgetCreateReply, 0))
+		require.NoError(t, err)
+		// When the attempt is sent, from the start; the milliseconds that
+		// pass between two round trips are nothing beside 4,000 s.
+		sends = append(sends, time.Since(start)+wait)
+	}
+	most := 0
+	for i, from := range sends {
+		n := 0
+		for _, at := range sends[i:] {
+			if at < from+window {
+				n++
+			}
+		}
+		most = max(most, n)
+	}
+	assert.LessOrEqual(t, most, 10, "Create/Reply attempts sent in one window of %s; send times %v", window, sends)
+	assert.GreaterOrEqual(t, most, 9, "the budget is used to its end")
+}

@@ -28,8 +28,9 @@ const (
 	// out makes the replica fall back to in-process coordination, and a
 	// keyed call then goes without the fleet's lock, so the timeout stays
 	// well above such bursts; a real outage costs the calls in flight when
-	// it starts, and one call per probe interval, at most this long, which
-	// is shorter than a Zendesk call.
+	// it starts, one call per probe interval, and each keyed Create or
+	// Reply whose lock was taken in process (its intent asks Redis once
+	// more), at most this long each, which is shorter than a Zendesk call.
 	DefaultTimeout = 250 * time.Millisecond
 	// DefaultProbeInterval is how often, during an outage, one call tries
 	// Redis again.
@@ -71,11 +72,19 @@ type Coordinator struct {
 	// releases wakes the callers waiting for a lease held elsewhere.
 	releases releases
 
+	// pending counts the goroutines of round trips, including those that
+	// finish in the background after their caller gave up on them.
+	pending sync.WaitGroup
+
 	// timer makes the timer that bounds a Redis round trip; tests
 	// replace it.
 	timer func(d time.Duration) (<-chan time.Time, func() bool)
-	// now is the clock of the health checks; tests replace it.
+	// now is the clock of the health checks, of the round trips' latency
+	// and of the leases' confirmations; tests replace it.
 	now func() time.Time
+	// beforeWait, when set, is called when LockKey starts waiting for a
+	// lease held elsewhere; tests set it.
+	beforeWait func()
 }
 
 type outstandingKey struct {
@@ -152,13 +161,14 @@ func WithProbeInterval(d time.Duration) Option {
 
 // WithLeaseTTL sets the time to live of an idempotency key's lease
 // (default DefaultLeaseTTL). The holder renews it every third of that time,
-// so it outlives a holder that crashed by at most the TTL. It must be
-// longer than a third of it plus a Redis round trip under load; values
-// under 30ms are raised to 30ms.
+// so it outlives a holder that crashed by at most the TTL. Each renewal may
+// take up to the timeout (WithTimeout), so New raises a TTL under three
+// timeouts to three timeouts (and one under 30ms to 30ms). A value that
+// is not positive keeps the default.
 func WithLeaseTTL(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {
-			c.leaseTTL = max(d, 30*time.Millisecond)
+			c.leaseTTL = d
 		}
 	}
 }
@@ -203,6 +213,7 @@ func New(rdb redis.UniversalClient, opts ...Option) *Coordinator {
 			opt(&cfg)
 		}
 	}
+	cfg.leaseTTL = max(cfg.leaseTTL, 3*cfg.timeout, 30*time.Millisecond)
 	local, err := zendesk.NewLocalCoordinator(cfg.limits)
 	if err != nil {
 		// WithLimits leaves no invalid field; keep going unpaced rather
@@ -236,19 +247,20 @@ var errTimeout = errors.New("zendeskredis: Redis did not answer within the timeo
 // call runs one round trip to Redis, bounded by the configured timeout
 // whatever the Redis client's own timeouts are: fn runs on its own
 // goroutine, which finishes in the background when it is given up on.
-// It reports the outcome to the health state of epoch. A caller's ctx that
+// It reports the outcome to the health state under t. A caller's ctx that
 // ends first returns ctx.Err() and says nothing of Redis.
-func (c *Coordinator) call(ctx context.Context, epoch uint64, fn func(context.Context) error) error {
+func (c *Coordinator) call(ctx context.Context, t ticket, fn func(context.Context) error) error {
 	rctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
 	done := make(chan error, 1)
-	go func() {
+	sent := c.now()
+	c.background(func() {
 		err := fn(rctx)
 		done <- err
 		cancel()
 		if err == nil {
-			c.answered()
+			c.answered(c.now().Sub(sent))
 		}
-	}()
+	})
 	expired, stop := c.timer(c.cfg.timeout)
 	defer stop()
 	var err error
@@ -257,19 +269,28 @@ func (c *Coordinator) call(ctx context.Context, epoch uint64, fn func(context.Co
 	case <-expired:
 		err = errTimeout
 	case <-ctx.Done():
-		c.inconclusive(epoch)
+		c.inconclusive(t)
 		return ctx.Err()
 	}
 	if err != nil && ctx.Err() != nil {
-		c.inconclusive(epoch)
+		c.inconclusive(t)
 		return ctx.Err()
 	}
 	if err != nil {
-		c.failed(epoch, err)
+		c.failed(t, err)
 		return err
 	}
-	c.succeeded(epoch)
+	c.succeeded(t)
 	return nil
+}
+
+// background runs fn on a goroutine of its own, which tests can wait for.
+func (c *Coordinator) background(fn func()) {
+	c.pending.Add(1)
+	go func() {
+		defer c.pending.Done()
+		fn()
+	}()
 }
 
 // health tracks whether Redis answers. While it does not, calls use the
@@ -285,37 +306,57 @@ type health struct {
 	epoch uint64
 }
 
-// use reports whether a call should go to Redis, and the epoch it belongs
-// to.
-func (c *Coordinator) use() (uint64, bool) {
+// ticket is what a round trip reports its outcome under: the epoch it
+// began in, and whether it is the probe of an outage.
+type ticket struct {
+	epoch uint64
+	probe bool
+}
+
+// use reports whether a call should go to Redis, and the ticket of its
+// round trip.
+func (c *Coordinator) use() (ticket, bool) {
 	h := &c.health
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.down {
-		return h.epoch, true
+		return ticket{epoch: h.epoch}, true
 	}
 	if h.probing || c.now().Before(h.nextProbe) {
-		return h.epoch, false
+		return ticket{epoch: h.epoch}, false
 	}
 	h.probing = true
-	return h.epoch, true
+	return ticket{epoch: h.epoch, probe: true}, true
 }
 
-// failed marks Redis down after a failed round trip of epoch, logging the
-// start of an outage once.
-func (c *Coordinator) failed(epoch uint64, err error) {
+// force returns the ticket of a round trip that must be tried whatever the
+// health state says: during an outage it is neither the probe nor held
+// back by it, and its failure changes nothing; an answer ends the outage.
+func (c *Coordinator) force() ticket {
 	h := &c.health
 	h.mu.Lock()
-	if h.epoch != epoch {
+	defer h.mu.Unlock()
+	return ticket{epoch: h.epoch}
+}
+
+// failed marks Redis down after a failed round trip, logging the start of
+// an outage once.
+func (c *Coordinator) failed(t ticket, err error) {
+	h := &c.health
+	h.mu.Lock()
+	if h.epoch != t.epoch {
 		h.mu.Unlock()
 		return
 	}
 	wasDown := h.down
-	h.probing = false
-	h.nextProbe = c.now().Add(c.cfg.probe)
+	if t.probe {
+		h.probing = false
+		h.nextProbe = c.now().Add(c.cfg.probe)
+	}
 	if !wasDown {
 		h.down = true
 		h.epoch++
+		h.nextProbe = c.now().Add(c.cfg.probe)
 	}
 	h.mu.Unlock()
 	if !wasDown && c.cfg.logger != nil {
@@ -326,20 +367,26 @@ func (c *Coordinator) failed(epoch uint64, err error) {
 
 // inconclusive ends a probe that its caller gave up on before Redis
 // answered or failed: another call may probe.
-func (c *Coordinator) inconclusive(epoch uint64) {
+func (c *Coordinator) inconclusive(t ticket) {
 	h := &c.health
 	h.mu.Lock()
-	if h.down && h.epoch == epoch {
+	if t.probe && h.down && h.epoch == t.epoch {
 		h.probing = false
 	}
 	h.mu.Unlock()
 }
 
-// answered notes that Redis answered a round trip, perhaps one given up
-// on: if Redis is marked down, the next call probes it at once instead of
-// after the probe interval, so that a Redis that was only slow for a
-// moment is used again at once.
-func (c *Coordinator) answered() {
+// answered notes that Redis answered a round trip after latency, perhaps
+// one given up on. A Redis marked down that answered well within the
+// timeout (a round trip begun before the outage was noticed, or one whose
+// caller went away) is healthy again: the next call probes it at once.
+// A late answer, one that took half the timeout or longer, says only that
+// Redis is slow: the probe interval stands, so that a Redis slower than
+// the timeout is not probed at every call.
+func (c *Coordinator) answered(latency time.Duration) {
+	if latency >= c.cfg.timeout/2 {
+		return
+	}
 	h := &c.health
 	h.mu.Lock()
 	if h.down {
@@ -348,12 +395,12 @@ func (c *Coordinator) answered() {
 	h.mu.Unlock()
 }
 
-// succeeded marks Redis up after a round trip of epoch answered, logging
-// the end of an outage once.
-func (c *Coordinator) succeeded(epoch uint64) {
+// succeeded marks Redis up after a round trip answered, logging the end of
+// an outage once.
+func (c *Coordinator) succeeded(t ticket) {
 	h := &c.health
 	h.mu.Lock()
-	if !h.down || h.epoch != epoch {
+	if !h.down || h.epoch != t.epoch {
 		h.mu.Unlock()
 		return
 	}

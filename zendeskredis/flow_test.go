@@ -134,3 +134,42 @@ func TestARetryAfterMetByOneReplicaHoldsTheOther(t *testing.T) {
 	require.Len(t, waitsB, 1, "...but waited for its pause before sending")
 	within(t, time.Hour, waitsB[0])
 }
+
+func TestAnUnresolvedSendOutlivesALossOfRedisData(t *testing.T) {
+	t.Parallel()
+	srv := zendesktest.Start(t)
+	ns := namespace(t)
+	client, _ := fleetClient(t, srv, ns)
+	other, _ := fleetClient(t, srv, ns)
+	ctx := context.Background()
+
+	// Zendesk answers 504 and makes the conversation later.
+	hold, applied := make(chan struct{}), make(chan struct{}, 1)
+	srv.InjectFault(zendesktest.Fault{Kind: zendesktest.FaultLateCommit, Method: "POST", Hold: hold, Applied: applied})
+	_, _, err := client.SideConversations.Create(ctx, zendesktest.DefaultTicketID, createRequest("late"))
+	require.ErrorIs(t, err, zendesk.ErrMaybeSent)
+
+	// Redis loses its data, as in a restart without persistence.
+	raw := newRedis(t)
+	keys, err := raw.Keys(ctx, ns+":*").Result()
+	require.NoError(t, err)
+	require.NotEmpty(t, keys)
+	require.NoError(t, raw.Del(ctx, keys...).Err())
+
+	// A retry on the replica that sent, before the commit lands, does not
+	// send again...
+	_, _, err = client.SideConversations.Create(ctx, zendesktest.DefaultTicketID, createRequest("late"))
+	require.ErrorIs(t, err, zendesk.ErrMaybeSent)
+	// ...and its record is back in Redis for the other replicas.
+	_, _, err = other.SideConversations.Create(ctx, zendesktest.DefaultTicketID, createRequest("late"))
+	require.ErrorIs(t, err, zendesk.ErrMaybeSent)
+
+	close(hold)
+	<-applied
+	res, resp, err := client.SideConversations.Create(ctx, zendesktest.DefaultTicketID, createRequest("late"))
+	require.NoError(t, err)
+	assert.True(t, resp.FoundByIdempotencyKey)
+	convs := srv.SideConversations(zendesktest.DefaultTicketID)
+	require.Len(t, convs, 1, "one conversation for one key")
+	assert.Equal(t, convs[0].ID, res.SideConversation.ID)
+}

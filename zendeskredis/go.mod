@@ -2,11 +2,13 @@ module github.com/sideconv/zendesk/zendeskredis
 
 go 1.26.0
 
+// Development builds against the root module of this repository; users get
+// the release required below (v0.2.0 is the first with zendesk.Coordinator).
 replace github.com/sideconv/zendesk => ../
 
 require (
 	github.com/redis/go-redis/v9 v9.23.0
-	github.com/sideconv/zendesk v0.0.0-00010101000000-000000000000
+	github.com/sideconv/zendesk v0.2.0
 	github.com/stretchr/testify v1.12.1
 )
 

@@ -4,10 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,6 +119,26 @@ func (r *logRecorder) at(level slog.Level) []string {
 	return out
 }
 
+// attrs returns the values of attribute key in the records logged at
+// level.
+func (r *logRecorder) attrs(level slog.Level, key string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, rec := range r.records {
+		if rec.Level != level {
+			continue
+		}
+		rec.Attrs(func(a slog.Attr) bool {
+			if a.Key == key {
+				out = append(out, a.Value.String())
+			}
+			return true
+		})
+	}
+	return out
+}
+
 // eventually polls cond until it holds. Its deadline is generous enough
 // never to fire on a healthy run; it only keeps a broken one from hanging.
 func eventually(tb testing.TB, what string, cond func() bool) {
@@ -129,6 +152,82 @@ func eventually(tb testing.TB, what string, cond func() bool) {
 	}
 }
 
+// fakeClock is a clock that moves only when the test moves it.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)}
+}
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeClock) Advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
+}
+
+// roundTrips counts a coordinator's round trips to Redis and decides when
+// they time out: never, unless the test arms the next one.
+type roundTrips struct {
+	count  atomic.Int32
+	mu     sync.Mutex
+	expire chan time.Time
+	gate   chan struct{}
+}
+
+// controlRoundTrips replaces the timer of c's round trips.
+func controlRoundTrips(c *zendeskredis.Coordinator) *roundTrips {
+	r := &roundTrips{}
+	zendeskredis.SetTimer(c, r.timer)
+	return r
+}
+
+func (r *roundTrips) timer(time.Duration) (<-chan time.Time, func() bool) {
+	r.mu.Lock()
+	expire, gate := r.expire, r.gate
+	r.expire, r.gate = nil, nil
+	r.mu.Unlock()
+	r.count.Add(1)
+	if gate != nil {
+		<-gate
+	}
+	// A nil channel never fires: the round trip waits for Redis.
+	return expire, func() bool { return true }
+}
+
+// timeOutNext makes the next round trip time out when fire is called.
+func (r *roundTrips) timeOutNext() (fire func()) {
+	ch := make(chan time.Time)
+	r.mu.Lock()
+	r.expire = ch
+	r.mu.Unlock()
+	return func() { close(ch) }
+}
+
+// holdNext keeps the next round trip from ending, whatever Redis does,
+// until release is called.
+func (r *roundTrips) holdNext() (release func()) {
+	ch := make(chan struct{})
+	r.mu.Lock()
+	r.gate = ch
+	r.mu.Unlock()
+	return func() { close(ch) }
+}
+
+// waitFor waits until n round trips have started.
+func (r *roundTrips) waitFor(tb testing.TB, n int32) {
+	tb.Helper()
+	eventually(tb, "round trip "+strconv.Itoa(int(n))+" started", func() bool { return r.count.Load() >= n })
+}
+
 // quietRedis drops go-redis's own log lines (dial failures), which the
 // outage tests cause on purpose.
 type quietRedis struct{}
@@ -137,5 +236,10 @@ func (quietRedis) Printf(context.Context, string, ...any) {}
 
 func TestMain(m *testing.M) {
 	redis.SetLogger(quietRedis{})
+	if os.Getenv("REDIS_URL") == "" {
+		// Once, not only in each skipped test's output, which go test
+		// shows with -v only.
+		fmt.Fprintln(os.Stderr, skipWithoutRedis)
+	}
 	os.Exit(m.Run())
 }

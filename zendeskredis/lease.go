@@ -180,10 +180,14 @@ func decodeRecord(raw string) (zendesk.KeyRecord, error) {
 // LockKey implements zendesk.Coordinator. It takes the key's lock in
 // process first, so that the calls of one replica queue there and only
 // one of them waits on Redis, then the key's lease in Redis: SET NX PX
-// with a random token, polled with backoff while another replica holds
-// it, and renewed every third of its TTL while held. It returns the
-// record stored in Redis. While Redis is unreachable the lock is the
-// in-process one alone, with the in-process record.
+// with a random token, renewed every third of its TTL while held. While
+// another replica holds the lease, the caller waits for the message its
+// release publishes, and tries again at the latest after a second (less
+// some jitter) or when the lease expires, whichever comes first. It returns
+// the record stored in Redis or, when Redis has none but this replica
+// still keeps one of its own, that one (see restore). While Redis is
+// unreachable the lock is the in-process one alone, with the in-process
+// record.
 func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk.KeyLock, zendesk.KeyRecord, error) {
 	local, localRec, err := c.local.LockKey(ctx, account, key)
 	if err != nil {
@@ -191,16 +195,14 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 	}
 	k := c.keysOf(account)
 	l := &lease{c: c, local: local, lockKey: k.prefix + "lock:" + key, recKey: k.prefix + "record:" + key}
-	var tok [16]byte
-	_, _ = crand.Read(tok[:])
-	token := hex.EncodeToString(tok[:])
+	token := newLeaseToken()
 	// The wait is registered before each try, so that a release between
 	// a failed try and the wait is not missed.
 	var released <-chan struct{}
 	stopWatching := func() {}
 	defer func() { stopWatching() }()
 	for {
-		epoch, ok := c.use()
+		tk, ok := c.use()
 		if !ok {
 			l.pending = token
 			return l, localRec, nil
@@ -208,7 +210,8 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 		if released == nil {
 			released, stopWatching = c.watch(l.lockKey)
 		}
-		got, raw, left, err := c.tryAcquire(ctx, epoch, l.lockKey, l.recKey, token, "")
+		sent := c.now()
+		got, raw, left, err := c.tryAcquire(ctx, tk, l.lockKey, l.recKey, token, "")
 		switch {
 		case err != nil && ctx.Err() != nil:
 			local.Unlock()
@@ -225,6 +228,15 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 				return nil, zendesk.KeyRecord{}, err
 			}
 			l.token = token
+			l.confirmed(sent)
+			if rec.State == "" && localRec.State != "" {
+				// Redis lost the record this replica still keeps (it
+				// restarted without persistence, or failed over to a
+				// replica that lacked the last writes): the replica's own
+				// copy stands, and goes back into Redis for the others.
+				rec = localRec
+				l.restore(ctx, rec)
+			}
 			l.stop = make(chan struct{})
 			// The renewal lasts until Unlock, not until ctx ends.
 			go l.renew(context.WithoutCancel(ctx))
@@ -238,6 +250,9 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 			d = min(d, time.Duration(left)*time.Millisecond)
 		}
 		t := time.NewTimer(d)
+		if c.beforeWait != nil {
+			c.beforeWait()
+		}
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -252,7 +267,7 @@ func (c *Coordinator) LockKey(ctx context.Context, account, key string) (zendesk
 
 // tryAcquire makes one try at a lease. It returns whether the lease was
 // taken and then the key's record, or else how long the lease has left.
-func (c *Coordinator) tryAcquire(ctx context.Context, epoch uint64, lockKey, recKey, token, earlier string) (got bool, raw string, left int64, err error) {
+func (c *Coordinator) tryAcquire(ctx context.Context, tk ticket, lockKey, recKey, token, earlier string) (got bool, raw string, left int64, err error) {
 	// A try given up on (timeout, ctx) may still take the lease when
 	// Redis gets to it: whichever of the try and the caller comes second
 	// releases it, so that it does not hold the key for its TTL.
@@ -262,7 +277,7 @@ func (c *Coordinator) tryAcquire(ctx context.Context, epoch uint64, lockKey, rec
 		raw  string
 		left int64
 	}
-	err = c.call(ctx, epoch, func(rctx context.Context) error {
+	err = c.call(ctx, tk, func(rctx context.Context) error {
 		vals, err := acquireScript.Run(rctx, c.rdb, []string{lockKey, recKey}, token, c.cfg.leaseTTL.Milliseconds(), earlier).Slice()
 		if err != nil {
 			return err
@@ -274,22 +289,24 @@ func (c *Coordinator) tryAcquire(ctx context.Context, epoch uint64, lockKey, rec
 		answer.raw, _ = vals[1].(string)
 		answer.left, _ = vals[1].(int64)
 		if !claim.CompareAndSwap(0, 1) && answer.got {
-			c.releaseAbandoned(context.WithoutCancel(rctx), lockKey, token)
+			c.releaseAbandoned(lockKey, token)
 		}
 		return nil
 	})
 	if err != nil {
 		if !claim.CompareAndSwap(0, 2) && answer.got {
-			go c.releaseAbandoned(context.WithoutCancel(ctx), lockKey, token)
+			c.background(func() { c.releaseAbandoned(lockKey, token) })
 		}
 		return false, "", 0, err
 	}
 	return answer.got, answer.raw, answer.left, nil
 }
 
-// releaseAbandoned frees a lease taken by a try its caller gave up on.
-func (c *Coordinator) releaseAbandoned(ctx context.Context, lockKey, token string) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
+// releaseAbandoned frees a lease taken by a try its caller gave up on, or
+// must not use. It runs on a goroutine nobody waits for: the Redis
+// client's own timeouts bound it, which may be longer than WithTimeout.
+func (c *Coordinator) releaseAbandoned(lockKey, token string) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.timeout)
 	defer cancel()
 	_ = releaseScript.Run(ctx, c.rdb, []string{lockKey}, token, c.releaseChannel()).Err()
 }
@@ -312,6 +329,34 @@ type lease struct {
 
 	mu       sync.Mutex
 	unlocked bool
+	// confirmedAt is when the latest round trip that took or renewed the
+	// lease was sent: the lease lives at least its TTL from then.
+	confirmedAt time.Time
+}
+
+// newLeaseToken returns a random token naming one holder of a lease.
+func newLeaseToken() string {
+	var tok [16]byte
+	_, _ = crand.Read(tok[:])
+	return hex.EncodeToString(tok[:])
+}
+
+// confirmed notes that a round trip sent at sent took or renewed the
+// lease.
+func (l *lease) confirmed(sent time.Time) {
+	l.mu.Lock()
+	if sent.After(l.confirmedAt) {
+		l.confirmedAt = sent
+	}
+	l.mu.Unlock()
+}
+
+// sinceConfirmed is how long ago the lease was last known to be held.
+func (l *lease) sinceConfirmed() time.Duration {
+	l.mu.Lock()
+	at := l.confirmedAt
+	l.mu.Unlock()
+	return l.c.now().Sub(at)
 }
 
 // lockLostError is a lease found held by another token.
@@ -341,26 +386,32 @@ func (l *lease) renew(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		epoch, ok := c.use()
+		tk, ok := c.use()
 		if !ok {
 			continue
 		}
+		sent := c.now()
 		var v int64
-		err := c.call(ctx, epoch, func(rctx context.Context) error {
+		err := c.call(ctx, tk, func(rctx context.Context) error {
 			r, err := renewScript.Run(rctx, c.rdb, []string{l.lockKey}, l.token, ttl).Int64()
 			v = r
 			return err
 		})
-		if err == nil && v == 0 {
+		switch {
+		case err == nil && v == 0:
 			l.lost.Store(true)
 			return
+		case err == nil:
+			l.confirmed(sent)
 		}
 	}
 }
 
 // Record implements zendesk.KeyLock: the record is written only if the
-// lease still holds, in one script. While Redis is unreachable, it is
-// written in process, under the in-process lock that is still held.
+// lease still holds, in one script. When Redis does not answer, it is
+// written in process, under the in-process lock that is still held,
+// provided the lease was confirmed recently enough to be held still (see
+// fallBack).
 func (l *lease) Record(ctx context.Context, rec zendesk.KeyRecord) error {
 	l.mu.Lock()
 	unlocked := l.unlocked
@@ -383,23 +434,17 @@ func (l *lease) Record(ctx context.Context, rec zendesk.KeyRecord) error {
 		return &lockLostError{key: l.lockKey}
 	}
 	c := l.c
-	epoch, ok := c.use()
+	tk, ok := c.use()
 	if !ok {
-		return l.local.Record(ctx, rec)
+		return l.fallBack(ctx, rec)
 	}
-	payload := ""
-	ttl := rec.TTL.Milliseconds()
-	if rec.State != "" && ttl > 0 {
-		b, err := json.Marshal(storedRecord{State: rec.State, Fingerprint: rec.Fingerprint, At: rec.At,
-			ConversationID: rec.ConversationID, EventID: rec.EventID, TTL: rec.TTL})
-		if err != nil {
-			return err
-		}
-		payload = string(b)
+	payload, err := encodeRecord(rec)
+	if err != nil {
+		return err
 	}
 	var v int64
-	err := c.call(ctx, epoch, func(rctx context.Context) error {
-		r, err := recordScript.Run(rctx, c.rdb, []string{l.lockKey, l.recKey}, l.token, payload, ttl).Int64()
+	err = c.call(ctx, tk, func(rctx context.Context) error {
+		r, err := recordScript.Run(rctx, c.rdb, []string{l.lockKey, l.recKey}, l.token, payload, rec.TTL.Milliseconds()).Int64()
 		v = r
 		return err
 	})
@@ -407,19 +452,77 @@ func (l *lease) Record(ctx context.Context, rec zendesk.KeyRecord) error {
 	case err != nil && ctx.Err() != nil:
 		return ctx.Err()
 	case err != nil:
-		return l.local.Record(ctx, rec)
+		return l.fallBack(ctx, rec)
 	case v == 0:
 		l.lost.Store(true)
 		return &lockLostError{key: l.lockKey}
 	}
-	// The in-process copy serves if Redis becomes unreachable later.
+	// The in-process copy serves if Redis becomes unreachable later, or
+	// loses its data.
 	_ = l.local.Record(ctx, rec)
 	return nil
 }
 
+// fallBack records rec in process because Redis did not answer, or was
+// not asked during an outage. That is sound only while the lease is still
+// this holder's: once Redis has not confirmed it for its TTL, another
+// replica that reaches Redis may have taken it and be sending. So the
+// record is refused, with an error matching zendesk.ErrLockLost (nothing
+// is sent), once the lease was last confirmed its TTL less one timeout
+// ago. That time counts from when the round trip that took or renewed the
+// lease was sent, before Redis ran it, so the lease lives at least that
+// long; the timeout kept in hand covers the time between this check and
+// the send.
+func (l *lease) fallBack(ctx context.Context, rec zendesk.KeyRecord) error {
+	c := l.c
+	if since := l.sinceConfirmed(); since >= c.cfg.leaseTTL-c.cfg.timeout {
+		return &lockLostError{key: l.lockKey, reason: "Redis has not confirmed it for " + since.Round(time.Millisecond).String() +
+			" and it lives " + c.cfg.leaseTTL.String() + ": another holder may have taken it"}
+	}
+	return l.local.Record(ctx, rec)
+}
+
+// encodeRecord returns rec as stored in Redis, or "" for a record that
+// deletes the key's record.
+func encodeRecord(rec zendesk.KeyRecord) (string, error) {
+	if rec.State == "" || rec.TTL.Milliseconds() <= 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(storedRecord{State: rec.State, Fingerprint: rec.Fingerprint, At: rec.At,
+		ConversationID: rec.ConversationID, EventID: rec.EventID, TTL: rec.TTL})
+	return string(b), err
+}
+
+// restore writes back into Redis, under the lease just taken, a record
+// this replica keeps and Redis lost, for what is left of its TTL. A
+// failure is ignored: the caller has the record either way, and the next
+// holder on this replica tries again.
+func (l *lease) restore(ctx context.Context, rec zendesk.KeyRecord) {
+	c := l.c
+	tk, ok := c.use()
+	if !ok {
+		return
+	}
+	payload, err := encodeRecord(rec)
+	if err != nil || payload == "" {
+		return
+	}
+	ttl := rec.TTL
+	if elapsed := c.now().Sub(rec.At); elapsed > 0 && elapsed < ttl {
+		ttl -= elapsed
+	}
+	ttl = max(ttl, time.Millisecond)
+	_ = c.call(context.WithoutCancel(ctx), tk, func(rctx context.Context) error {
+		return recordScript.Run(rctx, c.rdb, []string{l.lockKey, l.recKey}, l.token, payload, ttl.Milliseconds()).Err()
+	})
+}
+
 // upgrade tries, right before a send under an in-process lock, to take the
-// lease after all: Redis may have been slow only for a moment. Taken, with
-// no record stored meanwhile, the lock becomes a lease like any other. Held
+// lease after all: Redis may have been slow only for a moment. The try is
+// made whatever the health state says (it is not the probe of an outage,
+// nor held back by one): it is this call's last chance to be checked
+// against the fleet, and it costs at most one timeout. Taken, with no
+// record stored meanwhile, the lock becomes a lease like any other. Held
 // by another replica, or with a record the call decided without, the send
 // must not go: ErrLockLost. Redis still not answering, the lock stays in
 // process.
@@ -427,16 +530,11 @@ func (l *lease) upgrade(ctx context.Context) error {
 	c := l.c
 	earlier := l.pending
 	l.pending = ""
-	epoch, ok := c.use()
-	if !ok {
-		return nil
-	}
 	// A new token: the earlier try, should Redis run it late, releases
 	// only its own.
-	var tok [16]byte
-	_, _ = crand.Read(tok[:])
-	token := hex.EncodeToString(tok[:])
-	got, raw, _, err := c.tryAcquire(ctx, epoch, l.lockKey, l.recKey, token, earlier)
+	token := newLeaseToken()
+	sent := c.now()
+	got, raw, _, err := c.tryAcquire(ctx, c.force(), l.lockKey, l.recKey, token, earlier)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return ctx.Err()
@@ -446,10 +544,11 @@ func (l *lease) upgrade(ctx context.Context) error {
 		return &lockLostError{key: l.lockKey, reason: "another replica holds it"}
 	}
 	if raw != "" {
-		c.releaseAbandoned(context.WithoutCancel(ctx), l.lockKey, token)
+		c.background(func() { c.releaseAbandoned(l.lockKey, token) })
 		return &lockLostError{key: l.lockKey, reason: "another replica recorded a send while Redis did not answer this one"}
 	}
 	l.token = token
+	l.confirmed(sent)
 	l.stop = make(chan struct{})
 	go l.renew(context.WithoutCancel(ctx))
 	return nil
@@ -472,8 +571,8 @@ func (l *lease) Unlock() {
 		}
 		if !l.lost.Load() {
 			c := l.c
-			if epoch, ok := c.use(); ok {
-				_ = c.call(context.Background(), epoch, func(rctx context.Context) error {
+			if tk, ok := c.use(); ok {
+				_ = c.call(context.Background(), tk, func(rctx context.Context) error {
 					return releaseScript.Run(rctx, c.rdb, []string{l.lockKey}, l.token, c.releaseChannel()).Err()
 				})
 			}

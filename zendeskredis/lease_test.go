@@ -67,7 +67,8 @@ func TestLeaseExcludesAcrossReplicas(t *testing.T) {
 func TestLeaseOutlivesACrashedHolderByItsTTL(t *testing.T) {
 	t.Parallel()
 	ns := namespace(t)
-	const ttl = 200 * time.Millisecond
+	// The shortest TTL the default timeout allows.
+	const ttl = 3 * zendeskredis.DefaultTimeout
 	crashedRedis := newRedis(t)
 	crashed := zendeskredis.New(crashedRedis, zendeskredis.WithNamespace(ns), zendeskredis.WithLeaseTTL(ttl))
 	other := replica(t, ns, zendeskredis.WithLeaseTTL(ttl))
@@ -85,7 +86,11 @@ func TestLeaseOutlivesACrashedHolderByItsTTL(t *testing.T) {
 	// The holder's process dies: no renewal, no Unlock.
 	require.NoError(t, crashedRedis.Close())
 
-	lock, rec, err := other.LockKey(ctx, account, "reply/1/abc/job-7")
+	// A lease that never expired would keep the caller waiting: the
+	// deadline, far beyond the TTL, fails the test instead of hanging it.
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	lock, rec, err := other.LockKey(waitCtx, account, "reply/1/abc/job-7")
 	require.NoError(t, err, "the lease is free once its TTL has run out")
 	assert.Zero(t, rec)
 	require.NoError(t, lock.Record(ctx, zendesk.KeyRecord{State: zendesk.KeySending, At: time.Now(), TTL: time.Hour}))
@@ -172,10 +177,12 @@ func TestRecordsRoundTrip(t *testing.T) {
 	got.At = want.At
 	assert.Equal(t, want, got, "another replica reads the record as written")
 
-	// A zero State deletes the record.
+	// A zero State deletes the record. (a keeps its own copy of what it
+	// recorded, which stands should Redis lose its data: that is why the
+	// deletion is read back through b.)
 	require.NoError(t, lock.Record(ctx, zendesk.KeyRecord{}))
 	lock.Unlock()
-	lock, got, err = a.LockKey(ctx, account, "create/1/rt")
+	lock, got, err = b.LockKey(ctx, account, "create/1/rt")
 	require.NoError(t, err)
 	assert.Zero(t, got)
 
@@ -198,14 +205,17 @@ func TestLockKeyEndsWithItsContext(t *testing.T) {
 	require.NoError(t, err)
 	defer held.Unlock()
 
+	// The caller's context ends once it waits for a's release.
 	ctx, cancel := context.WithCancel(context.Background())
-	result := make(chan error, 1)
-	go func() {
-		_, _, err := b.LockKey(ctx, account, "create/1/busy")
-		result <- err
-	}()
-	cancel()
-	assert.ErrorIs(t, <-result, context.Canceled)
+	var waits atomic.Int32
+	zendeskredis.SetBeforeWait(b, func() {
+		waits.Add(1)
+		cancel()
+	})
+	_, _, err = b.LockKey(ctx, account, "create/1/busy")
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, int32(1), waits.Load(), "the call waited once, and the end of its context ended the wait")
+	zendeskredis.SetBeforeWait(b, nil)
 
 	// The waiter left nothing behind: b's own goroutines can lock the key
 	// once a releases it.
@@ -213,4 +223,19 @@ func TestLockKeyEndsWithItsContext(t *testing.T) {
 	lock, _, err := b.LockKey(context.Background(), account, "create/1/busy")
 	require.NoError(t, err)
 	lock.Unlock()
+}
+
+func TestALeaseTTLIsAtLeastThreeTimeouts(t *testing.T) {
+	t.Parallel()
+	ns := namespace(t)
+	// Each round trip may take up to the timeout: a lease shorter than a
+	// few of them could expire between two renewals that both answered.
+	c := replica(t, ns, zendeskredis.WithLeaseTTL(time.Millisecond), zendeskredis.WithTimeout(time.Hour))
+	ctx := context.Background()
+	lock, _, err := c.LockKey(ctx, account, "create/1/short")
+	require.NoError(t, err)
+	defer lock.Unlock()
+	left, err := newRedis(t).PTTL(ctx, ns+":{"+account+"}:lock:create/1/short").Result()
+	require.NoError(t, err)
+	within(t, 3*time.Hour, left, "the lease TTL is raised to three timeouts")
 }

@@ -194,16 +194,13 @@ func TestAHangingRedisHoldsACallNoLongerThanTheTimeout(t *testing.T) {
 		_, _, err := client.SideConversations.Create(ctx, zendesktest.DefaultTicketID, createRequest("frozen"))
 		done <- err
 	}()
-	<-started // the call waits on Redis...
-	select {
-	case err := <-done:
-		t.Fatalf("the call ended while Redis hung and its timeout had not fired: %v", err)
-	default:
-	}
+	<-started     // the call waits on Redis...
 	close(expire) // ...until the timeout fires
 	require.NoError(t, <-done, "the call went on in process")
 	assert.Len(t, srv.SideConversations(zendesktest.DefaultTicketID), 1)
-	assert.Len(t, logs.at(slog.LevelWarn), 1)
+	// What ended the round trip was the coordinator's timeout, not an
+	// error of the Redis client: the call waited for the timer.
+	assert.Equal(t, []string{"zendeskredis: Redis did not answer within the timeout"}, logs.attrs(slog.LevelWarn, "error"))
 	server.thaw()
 }
 
@@ -437,4 +434,348 @@ func TestAProbeItsCallerGaveUpOnLetsAnotherProbe(t *testing.T) {
 		coord.Done(ctx, at, zendesk.Answer{Rate: noRate})
 		return wait > time.Hour-slack
 	})
+}
+
+// freezeOnRelease freezes server when armed and a lease release (the
+// script that publishes on the channel of releases) is sent: Redis hangs
+// at that very moment.
+type freezeOnRelease struct {
+	server  *redisServer
+	channel string
+	armed   atomic.Bool
+}
+
+func (f *freezeOnRelease) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (f *freezeOnRelease) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (f *freezeOnRelease) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		args := cmd.Args()
+		if len(args) > 0 && args[len(args)-1] == f.channel && f.armed.CompareAndSwap(true, false) {
+			_ = f.server.cmd.Process.Signal(syscall.SIGSTOP)
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func TestAnIntentThatFindsAnotherSendDoesNotWaitForTheRelease(t *testing.T) {
+	t.Parallel()
+	server := startRedisServer(t)
+	ns := namespace(t)
+	rdb := redis.NewClient(&redis.Options{Addr: server.addr(), ReadTimeout: -1, WriteTimeout: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	freeze := &freezeOnRelease{server: server, channel: ns + ":released"}
+	rdb.AddHook(freeze)
+	a := zendeskredis.New(rdb, zendeskredis.WithNamespace(ns), zendeskredis.WithTimeout(time.Hour), zendeskredis.WithProbeInterval(time.Hour))
+	t.Cleanup(func() { _ = a.Close() })
+	trips := controlRoundTrips(a)
+	b := replicaOn(t, server, ns)
+	ctx := context.Background()
+	require.NoError(t, rdb.Ping(ctx).Err())
+
+	// a locks the key in process while Redis hangs.
+	server.freeze()
+	fire := trips.timeOutNext()
+	locks := make(chan zendesk.KeyLock, 1)
+	go func() {
+		lock, _, err := a.LockKey(ctx, account, "create/1/taken")
+		assert.NoError(t, err)
+		locks <- lock
+	}()
+	trips.waitFor(t, 1)
+	fire()
+	lock := <-locks
+	server.thaw()
+	zendeskredis.WaitBackground(a)
+
+	// b sends with the key meanwhile.
+	held, _, err := b.LockKey(ctx, account, "create/1/taken")
+	require.NoError(t, err)
+	require.NoError(t, held.Record(ctx, zendesk.KeyRecord{State: zendesk.KeySent, ConversationID: "c1", At: time.Now(), TTL: time.Hour}))
+	held.Unlock()
+
+	// a's intent takes the lease, finds b's record and gives the lease
+	// back, and Redis hangs as it does: the call must not wait for that.
+	freeze.armed.Store(true)
+	recorded := make(chan error, 1)
+	go func() {
+		recorded <- lock.Record(ctx, zendesk.KeyRecord{State: zendesk.KeySending, At: time.Now(), TTL: time.Hour})
+	}()
+	select {
+	case err := <-recorded:
+		assert.ErrorIs(t, err, zendesk.ErrLockLost)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Record waited for the release of the lease it must not use, on a Redis that hangs")
+	}
+	// The release, sent in the background, froze Redis; it ends once
+	// Redis wakes up.
+	eventually(t, "the release is sent", func() bool { return !freeze.armed.Load() })
+	server.thaw()
+	zendeskredis.WaitBackground(a)
+	n, err := rdb.Exists(ctx, ns+":{"+account+"}:lock:create/1/taken").Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "the lease was released once Redis answered")
+	lock.Unlock()
+}
+
+func TestAnAdmitGivenUpOnLeavesNothingInFlight(t *testing.T) {
+	t.Parallel()
+	server := startRedisServer(t)
+	ns := namespace(t)
+	rdb := redis.NewClient(&redis.Options{Addr: server.addr(), ReadTimeout: -1, WriteTimeout: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	a := zendeskredis.New(rdb, zendeskredis.WithNamespace(ns), zendeskredis.WithTimeout(time.Hour), zendeskredis.WithProbeInterval(time.Hour),
+		zendeskredis.WithLimits(zendesk.RateLimits{PerMinute: 60}))
+	t.Cleanup(func() { _ = a.Close() })
+	trips := controlRoundTrips(a)
+	ctx := context.Background()
+	require.NoError(t, rdb.Ping(ctx).Err())
+
+	// The Admit times out while Redis hangs; the attempt goes on in
+	// process, and Redis runs the script when it wakes up.
+	server.freeze()
+	fire := trips.timeOutNext()
+	admitted := make(chan error, 1)
+	at := attempt(zendesk.BudgetPlan, time.Minute)
+	go func() {
+		_, err := a.Admit(ctx, at)
+		admitted <- err
+	}()
+	trips.waitFor(t, 1)
+	fire()
+	require.NoError(t, <-admitted)
+	server.thaw()
+	zendeskredis.WaitBackground(a)
+
+	prefix := ns + ":{" + account + "}:"
+	ran, err := rdb.Exists(ctx, prefix+"gcra:plan").Result()
+	require.NoError(t, err)
+	require.Equal(t, int64(1), ran, "the script ran after the caller gave up on it")
+	inFlight, err := rdb.ZCard(ctx, prefix+"inflight:plan").Result()
+	require.NoError(t, err)
+	assert.Zero(t, inFlight, "an attempt counted in flight that no Done will ever end")
+	a.Done(ctx, at, zendesk.Answer{Rate: noRate})
+}
+
+func TestASlowRedisIsProbedOncePerInterval(t *testing.T) {
+	t.Parallel()
+	server := startRedisServer(t)
+	ns := namespace(t)
+	rdb := redis.NewClient(&redis.Options{Addr: server.addr(), ReadTimeout: -1, WriteTimeout: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	const timeout = time.Second
+	a := zendeskredis.New(rdb, zendeskredis.WithNamespace(ns), zendeskredis.WithTimeout(timeout))
+	t.Cleanup(func() { _ = a.Close() })
+	clock := newFakeClock()
+	zendeskredis.SetClock(a, clock.Now)
+	trips := controlRoundTrips(a)
+	ctx := context.Background()
+	require.NoError(t, rdb.Ping(ctx).Err())
+	at := attempt(zendesk.BudgetPlan, time.Minute)
+	admit := func() {
+		t.Helper()
+		_, err := a.Admit(ctx, at)
+		require.NoError(t, err)
+		a.Done(ctx, at, zendesk.Answer{Rate: noRate})
+	}
+
+	// A round trip times out; Redis answers it, but twice as late as the
+	// timeout: Redis is slow, not back.
+	server.freeze()
+	fire := trips.timeOutNext()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		admit()
+	}()
+	trips.waitFor(t, 1)
+	clock.Advance(2 * timeout)
+	fire()
+	<-done
+	server.thaw()
+	zendeskredis.WaitBackground(a)
+
+	// Until the probe interval has passed, no call tries Redis.
+	before := trips.count.Load()
+	for range 5 {
+		admit()
+	}
+	assert.Equal(t, before, trips.count.Load(), "round trips to a Redis that answered late, before the next probe was due")
+
+	// Then one call probes, and Redis answers in time: coordination
+	// resumes.
+	clock.Advance(zendeskredis.DefaultProbeInterval)
+	admit()
+	assert.Equal(t, before+2, trips.count.Load(), "one probe (Admit), then Done through Redis")
+
+	// A round trip that Redis answers at once, though the outage began
+	// while it was under way (another call timed out), shows Redis
+	// healthy: the next call probes without waiting for the interval.
+	server.freeze()
+	fire = trips.timeOutNext()
+	n := trips.count.Load()
+	slow := make(chan struct{})
+	go func() {
+		defer close(slow)
+		admit()
+	}()
+	trips.waitFor(t, n+1)
+	clock.Advance(2 * timeout)
+	quick := make(chan struct{})
+	go func() {
+		defer close(quick)
+		_, err := a.Admit(ctx, at)
+		assert.NoError(t, err)
+	}()
+	trips.waitFor(t, n+2)
+	fire()
+	<-slow
+	server.thaw()
+	<-quick
+	zendeskredis.WaitBackground(a)
+	before = trips.count.Load()
+	admit()
+	assert.Equal(t, before+2, trips.count.Load(), "a probe at once, then Done through Redis")
+}
+
+func TestAnIntentIsCheckedWhateverTheProbeSchedule(t *testing.T) {
+	t.Parallel()
+	server := startRedisServer(t)
+	ns := namespace(t)
+	rdb := redis.NewClient(&redis.Options{Addr: server.addr(), ReadTimeout: -1, WriteTimeout: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	// The default probe interval, on a clock that moves when the test
+	// says so.
+	a := zendeskredis.New(rdb, zendeskredis.WithNamespace(ns), zendeskredis.WithTimeout(time.Hour))
+	t.Cleanup(func() { _ = a.Close() })
+	clock := newFakeClock()
+	zendeskredis.SetClock(a, clock.Now)
+	trips := controlRoundTrips(a)
+	b := replicaOn(t, server, ns)
+	ctx := context.Background()
+	require.NoError(t, rdb.Ping(ctx).Err())
+	at := attempt(zendesk.BudgetPlan, time.Minute)
+
+	// outage makes a round trip of a time out while Redis hangs: Redis is
+	// then marked down until a probe finds it again.
+	outage := func() {
+		t.Helper()
+		server.freeze()
+		n := trips.count.Load()
+		fire := trips.timeOutNext()
+		done := make(chan error, 1)
+		go func() {
+			_, err := a.Admit(ctx, at)
+			done <- err
+		}()
+		trips.waitFor(t, n+1)
+		clock.Advance(time.Hour) // the timeout passes
+		fire()
+		require.NoError(t, <-done)
+		a.Done(ctx, at, zendesk.Answer{Rate: noRate})
+		server.thaw()
+		zendeskredis.WaitBackground(a)
+	}
+
+	// During an outage a locks two keys in process, and b takes both
+	// through Redis.
+	outage()
+	first, _, err := a.LockKey(ctx, account, "create/1/first")
+	require.NoError(t, err)
+	second, _, err := a.LockKey(ctx, account, "create/1/second")
+	require.NoError(t, err)
+	for _, key := range []string{"create/1/first", "create/1/second"} {
+		// a's locks are in process: b need not wait (the deadline only
+		// keeps a failure from hanging the test).
+		waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		held, _, err := b.LockKey(waitCtx, account, key)
+		cancel()
+		require.NoError(t, err)
+		defer held.Unlock()
+	}
+	intent := zendesk.KeyRecord{State: zendesk.KeySending, At: time.Now(), TTL: time.Hour}
+
+	// The next probe is not due (the clock has not moved), yet the intent
+	// asks Redis, which answers: the key is b's.
+	assert.ErrorIs(t, first.Record(ctx, intent), zendesk.ErrLockLost, "before the next probe is due")
+	first.Unlock()
+
+	// Another outage; the probe is due, and another call is probing,
+	// held there by the test: the intent still asks Redis itself.
+	outage()
+	clock.Advance(zendeskredis.DefaultProbeInterval)
+	release := trips.holdNext()
+	n := trips.count.Load()
+	probed := make(chan error, 1)
+	go func() {
+		_, err := a.Admit(ctx, at)
+		probed <- err
+	}()
+	trips.waitFor(t, n+1)
+	assert.ErrorIs(t, second.Record(ctx, intent), zendesk.ErrLockLost, "while another call probes")
+	second.Unlock()
+	release()
+	require.NoError(t, <-probed)
+	a.Done(ctx, at, zendesk.Answer{Rate: noRate})
+}
+
+func TestARecordFallsBackOnlyWhileTheLeaseMayStillBeHeld(t *testing.T) {
+	t.Parallel()
+	server := startRedisServer(t)
+	ns := namespace(t)
+	rdb := redis.NewClient(&redis.Options{Addr: server.addr(), ReadTimeout: -1, WriteTimeout: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	// Timeout 1h: the lease lives 3h (renewed every hour of real time,
+	// never during the test); records fall back for 2h after the lease
+	// was last confirmed.
+	const timeout = time.Hour
+	a := zendeskredis.New(rdb, zendeskredis.WithNamespace(ns), zendeskredis.WithTimeout(timeout),
+		zendeskredis.WithProbeInterval(90*time.Minute))
+	t.Cleanup(func() { _ = a.Close() })
+	clock := newFakeClock()
+	zendeskredis.SetClock(a, clock.Now)
+	trips := controlRoundTrips(a)
+	ctx := context.Background()
+	first, _, err := a.LockKey(ctx, account, "create/1/first")
+	require.NoError(t, err)
+	defer first.Unlock()
+	second, _, err := a.LockKey(ctx, account, "create/1/second")
+	require.NoError(t, err)
+	defer second.Unlock()
+	defer server.thaw()
+
+	// record has the lock record rec while Redis hangs, the round trip
+	// timing out when the test says so.
+	record := func(lock zendesk.KeyLock, rec zendesk.KeyRecord) error {
+		t.Helper()
+		n := trips.count.Load()
+		fire := trips.timeOutNext()
+		result := make(chan error, 1)
+		go func() { result <- lock.Record(ctx, rec) }()
+		trips.waitFor(t, n+1)
+		fire()
+		return <-result
+	}
+	intent := zendesk.KeyRecord{State: zendesk.KeySending, At: time.Now(), TTL: time.Hour}
+	server.freeze()
+
+	// An hour after the leases were taken, Redis does not answer: the
+	// lease is still held, so the record falls back to the process.
+	clock.Advance(time.Hour)
+	require.NoError(t, record(first, intent), "the lease was confirmed 1h ago and lives 3h")
+
+	// Two hours after: Redis is marked down, and the record is not even
+	// tried; another replica may have taken the lease by now.
+	clock.Advance(time.Hour)
+	before := trips.count.Load()
+	assert.ErrorIs(t, second.Record(ctx, intent), zendesk.ErrLockLost, "the lease was confirmed 2h ago")
+	assert.Equal(t, before, trips.count.Load(), "no round trip: no probe was due")
+
+	// The probe is due: it is tried, does not answer, and the record is
+	// refused likewise.
+	clock.Advance(30 * time.Minute)
+	assert.ErrorIs(t, record(first, zendesk.KeyRecord{State: zendesk.KeyUnresolved, At: time.Now(), TTL: time.Hour}), zendesk.ErrLockLost,
+		"the lease was confirmed 2h30m ago")
 }
